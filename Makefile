@@ -1,0 +1,48 @@
+# Leadbot. `make help` lists the targets.
+SHELL := /bin/bash
+PY := .venv/bin/python
+RASA := $(PY) -m rasa
+
+.DEFAULT_GOAL := help
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+.venv/.installed: requirements.lock scripts/setup-venv.sh
+	@bash scripts/setup-venv.sh
+
+setup: .venv/.installed ## make .venv (Python 3.10) with the pinned dependencies
+
+train: setup ## train the model, only if data, domain or config changed
+	@$(PY) -m bot model ensure
+
+db: setup ## create or migrate the database (DATABASE_URL)
+	@$(PY) -m bot db upgrade
+
+run: setup ## set up on first use, then start the Rasa server and the action server
+	@$(PY) -m bot serve
+
+validate: setup ## check training data, domain and stories (rasa data validate)
+	@$(PY) scripts/validate_data.py
+
+lint: setup ## ruff
+	@$(PY) -m ruff check bot actions rasa_ext tests scripts
+
+nlu-eval: train ## NLU evaluation on held-out phrasings; report in reports/nlu/
+	@$(PY) scripts/nlu_eval.py
+
+stories: train ## rasa test stories (tests/test_stories.yml); fails on any wrong prediction
+	@$(PY) scripts/test_stories.py
+
+bench: train ## per-turn latency and throughput over the REST channel; results in bench/results.json
+	@$(PY) scripts/bench.py
+
+lock: ## re-resolve requirements.in into requirements.lock
+	@.venv/bin/uv pip compile --quiet --python-version 3.10 requirements.in -o requirements.lock
+
+test: setup train lint validate ## run every test: pytest (unit, actions, end-to-end), stories, NLU eval
+	@$(PY) -m pytest
+	@$(PY) scripts/test_stories.py
+	@$(PY) scripts/nlu_eval.py
+
+.PHONY: help setup train db run validate lint nlu-eval stories bench lock test
