@@ -1,0 +1,56 @@
+"""Database engine and sessions: made by factories, never at import time.
+
+`DATABASE_URL` picks the database: SQLite by default, PostgreSQL in production, same code.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+
+def make_engine(database_url: str) -> Engine:
+    """Create an engine for `database_url`, creating the SQLite file's folder if needed."""
+    url = make_url(database_url)
+    kwargs: dict = {"future": True, "pool_pre_ping": True}
+    if url.get_backend_name() == "sqlite":
+        if url.database and url.database != ":memory:":
+            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        # The action server answers from several threads; each unit of work is short.
+        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 15}
+    engine = create_engine(url, **kwargs)
+    if url.get_backend_name() == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    # WAL lets readers (the CLI export) run while the action server writes;
+    # foreign keys make erasure cascade to answers as it does on PostgreSQL.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def make_session_factory(engine: Engine) -> sessionmaker:
+    return sessionmaker(bind=engine, future=True, expire_on_commit=False)
+
+
+@contextmanager
+def unit_of_work(session_factory: sessionmaker) -> Iterator[Session]:
+    """One short transaction: commit on success, roll back on any error."""
+    session: Session = session_factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
