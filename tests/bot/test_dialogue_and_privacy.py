@@ -1,0 +1,81 @@
+"""Pure dialogue decisions and privacy helpers."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.dialogue import (
+    Turn,
+    answer_response,
+    is_digression,
+    next_slot,
+    reask_responses,
+    required_slots,
+)
+from bot.privacy import source_from_metadata
+
+
+def turn(intent: str, confidence: float = 0.9, text: str = "") -> Turn:
+    return Turn(text=text, intent=intent, confidence=confidence, entities={})
+
+
+@pytest.mark.parametrize(
+    ("intent", "confidence", "slot", "parses", "expected"),
+    [
+        ("ask_pricing", 0.9, "budget", True, True),  # questions always win
+        ("ask_pricing", 0.3, "budget", False, False),  # not confident: treat as an answer
+        ("inform", 0.99, "name", True, False),
+        ("stop_form", 0.8, "name", True, True),  # "stop" is not a name
+        ("stop_form", 0.8, "timeline", True, False),  # "later this year" is a timeline
+        ("stop_form", 0.8, "timeline", False, True),
+        ("out_of_scope", 0.9, "company_size", True, False),
+        ("delete_data", 0.7, "email", True, True),
+        ("deny", 0.95, "budget", True, False),  # "no budget" is an answer
+    ],
+)
+def test_is_digression(intent, confidence, slot, parses, expected) -> None:  # type: ignore[no-untyped-def]
+    assert is_digression(turn(intent, confidence), 0.5, slot, lambda: parses) is expected
+
+
+def test_declined_consent_ends_the_questions() -> None:
+    assert required_slots({"consent": False}) == ["consent"]
+    assert next_slot({"consent": False}) is None
+    assert next_slot({}) == "consent"
+    assert next_slot({"consent": True, "nurture_consent": False}) == "name"
+    assert next_slot({"consent": True, "nurture_consent": True, "name": "declined"}) == "email"
+
+
+def test_reask_is_specific_then_explains() -> None:
+    available = {"utter_invalid_email", "utter_invalid_email_typo", "utter_why_email"}
+    assert reask_responses("email", None, 0, 2, available) == ["utter_ask_email"]
+    assert reask_responses("email", "typo", 1, 2, available) == ["utter_invalid_email_typo"]
+    assert reask_responses("email", "syntax", 1, 2, available) == ["utter_invalid_email"]
+    assert reask_responses("email", "syntax", 2, 2, available) == [
+        "utter_why_email",
+        "utter_invalid_email",
+    ]
+
+
+def test_why_depends_on_the_question() -> None:
+    assert answer_response("ask_why_needed", "budget") == "utter_why_budget"
+    assert answer_response("ask_why_needed", None) == "utter_why_general"
+    assert answer_response("ask_pricing", "budget") == "utter_pricing"
+
+
+def test_source_keeps_known_keys_and_utm_from_the_url() -> None:
+    source = source_from_metadata(
+        {
+            "page_url": "https://ex.test/pricing?utm_source=google&utm_campaign=brand",
+            "referrer": "https://google.com/",
+            "utm_medium": "cpc",
+            "password": "never stored",
+            "timezone": "America/New_York",
+            "locale": "x" * 1000,
+        }
+    )
+    assert source["utm_source"] == "google" and source["utm_campaign"] == "brand"
+    assert source["utm_medium"] == "cpc" and source["timezone"] == "America/New_York"
+    assert "password" not in source and len(source["locale"]) == 500
+    assert source_from_metadata(None) is None
+    assert source_from_metadata({"page_url": 123.0})["page_url"] == "123.0"
+    assert source_from_metadata("not a dict") is None  # type: ignore[arg-type]

@@ -1,0 +1,71 @@
+"""Shared fixtures: databases to run the storage tests on (SQLite always, PostgreSQL when
+the machine has it), each created empty for the test and dropped after."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+POSTGRES_ADMIN_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
+
+
+def _postgres_reachable() -> str:
+    """Empty string when reachable, else the reason."""
+    try:
+        import psycopg2
+
+        psycopg2.connect(
+            host="127.0.0.1", port=5432, user="postgres", dbname="test", connect_timeout=3
+        ).close()
+        return ""
+    except Exception as error:  # noqa: BLE001 - any failure means "skip, and say why"
+        return f"PostgreSQL not reachable on 127.0.0.1:5432 ({type(error).__name__}: {error})"
+
+
+@pytest.fixture(scope="session")
+def postgres_unavailable() -> str:
+    return _postgres_reachable()
+
+
+@pytest.fixture
+def postgres_url(postgres_unavailable: str) -> Iterator[str]:
+    """A fresh PostgreSQL database, dropped after the test."""
+    if postgres_unavailable:
+        pytest.skip(postgres_unavailable)
+    from sqlalchemy import create_engine, text
+
+    name = f"leadbot_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT", future=True)
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = :name AND pid <> pg_backend_pid()"
+                ),
+                {"name": name},
+            )
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'leadbot.db'}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest) -> str:
+    """The same test on SQLite and on PostgreSQL, migrated to the newest schema."""
+    from bot.migrate import upgrade
+
+    url = request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "postgres_url")
+    upgrade(url)
+    return url
