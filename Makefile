@@ -35,7 +35,7 @@ stories: train ## rasa test stories (tests/test_stories.yml); fails on any wrong
 	@$(PY) scripts/test_stories.py
 
 bench: train ## per-turn latency and throughput over the REST channel; results in bench/results.json
-	@$(PY) scripts/bench.py
+	@$(PY) scripts/bench.py --train
 
 lock: ## re-resolve requirements.in into requirements.lock
 	@.venv/bin/uv pip compile --quiet --python-version 3.10 requirements.in -o requirements.lock

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List
 
 from sqlalchemy.engine import make_url
 
@@ -42,7 +42,7 @@ def tracker_store_config(url: str) -> Dict[str, object]:
     return {key: value for key, value in config.items() if value is not None}
 
 
-def lock_store_config(url: str) -> Optional[Dict[str, object]]:
+def lock_store_config(url: str) -> Dict[str, object] | None:
     """Redis lock store (needed with several Rasa workers or replicas), or in-memory."""
     if not url:
         return None
@@ -81,16 +81,30 @@ def commands(settings: Settings, model: Path, endpoints_file: Path) -> Dict[str,
     python = sys.executable
     return {
         "action server": [
-            python, "-m", "rasa_sdk", "--actions", "actions",
-            "--port", str(settings.action_port),
+            python,
+            "-m",
+            "rasa_sdk",
+            "--actions",
+            "actions",
+            "--port",
+            str(settings.action_port),
         ],
         "rasa server": [
-            python, "-m", "rasa", "run", "--enable-api",
-            "--model", str(model),
-            "--endpoints", str(endpoints_file),
-            "--credentials", "credentials.yml",
-            "--interface", settings.host,
-            "--port", str(settings.rasa_port),
+            python,
+            "-m",
+            "rasa",
+            "run",
+            "--enable-api",
+            "--model",
+            str(model),
+            "--endpoints",
+            str(endpoints_file),
+            "--credentials",
+            "credentials.yml",
+            "--interface",
+            settings.host,
+            "--port",
+            str(settings.rasa_port),
         ],
     }
 
@@ -109,9 +123,12 @@ def serve(settings: Settings, model: Path, run_dir: Path = PROJECT_ROOT / ".run"
     signal.signal(signal.SIGTERM, stop)
     env = dict(os.environ, PYTHONPATH=str(PROJECT_ROOT))
     for name, command in commands(settings, model, endpoints_file).items():
-        processes[name] = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, start_new_session=True)
+        processes[name] = subprocess.Popen(
+            command, cwd=PROJECT_ROOT, env=env, start_new_session=True
+        )
     print(
-        f"Leadbot: rasa on http://{settings.host}:{settings.rasa_port} (REST: /webhooks/rest/webhook), "
+        f"Leadbot: rasa on http://{settings.host}:{settings.rasa_port} "
+        "(REST: /webhooks/rest/webhook), "
         f"actions on :{settings.action_port}. Ctrl-C stops everything.",
         flush=True,
     )
@@ -119,7 +136,9 @@ def serve(settings: Settings, model: Path, run_dir: Path = PROJECT_ROOT / ".run"
     while not stopping:
         for name, process in processes.items():
             if process.poll() is not None:
-                print(f"{name} exited with code {process.returncode}; stopping the rest", flush=True)
+                print(
+                    f"{name} exited with code {process.returncode}; stopping the rest", flush=True
+                )
                 exit_code = process.returncode or 1
                 stopping = True
                 break

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Dict, List, Mapping
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.engine import Engine
@@ -52,7 +52,7 @@ EXPORT_FIELDS = (
 
 @dataclass(frozen=True)
 class StoredAnswer:
-    raw_text: Optional[str]
+    raw_text: str | None
     status: str
     corrections: int
 
@@ -65,7 +65,7 @@ class LeadSnapshot:
     fields: Mapping[str, Any]
     status: str
     needs_human: bool
-    email_free_mail: Optional[bool]
+    email_free_mail: bool | None
     answers: Mapping[str, StoredAnswer] = field(default_factory=dict)
 
     def __getitem__(self, key: str) -> Any:
@@ -82,7 +82,7 @@ class ErasureReport:
         return bool(self.leads_erased or self.consent_records_erased)
 
 
-def _iso(value: Optional[datetime]) -> Optional[str]:
+def _iso(value: datetime | None) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value else None
 
 
@@ -97,8 +97,8 @@ class LeadStore:
         self,
         conversation_id: str,
         consent_version: str,
-        source: Optional[Mapping[str, Any]] = None,
-        at: Optional[datetime] = None,
+        source: Mapping[str, Any] | None = None,
+        at: datetime | None = None,
     ) -> None:
         """Record consent to be contacted and create the lead (idempotent on re-consent)."""
         at = at or utc_now()
@@ -157,7 +157,7 @@ class LeadStore:
         self,
         conversation_id: str,
         slot: str,
-        raw_text: Optional[str],
+        raw_text: str | None,
         status: str,
         values: Mapping[str, Any],
     ) -> bool:
@@ -209,7 +209,7 @@ class LeadStore:
             return True
 
     # -- reading -------------------------------------------------------------------------
-    def get(self, conversation_id: str) -> Optional[LeadSnapshot]:
+    def get(self, conversation_id: str) -> LeadSnapshot | None:
         with unit_of_work(self._sessions) as session:
             lead = self._lead(session, conversation_id)
             return self._snapshot(lead) if lead else None
@@ -243,7 +243,7 @@ class LeadStore:
 
     # -- helpers -------------------------------------------------------------------------
     @staticmethod
-    def _lead(session, conversation_id: str) -> Optional[Lead]:  # type: ignore[no-untyped-def]
+    def _lead(session, conversation_id: str) -> Lead | None:  # type: ignore[no-untyped-def]
         return session.execute(
             select(Lead).where(Lead.conversation_id == conversation_id)
         ).scalar_one_or_none()

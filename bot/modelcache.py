@@ -6,13 +6,14 @@ import hashlib
 import subprocess
 import sys
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import Iterable
 
 from bot.settings import PROJECT_ROOT
 
 MODEL_PREFIX = "leadbot-"
 # What a trained model depends on; anything else (actions, bot/) needs no retraining.
 TRAINING_INPUTS = ("config.yml", "domain.yml", "data")
+TRAINING_SUFFIXES = (".yml", ".yaml", ".txt")
 
 
 def training_files(root: Path = PROJECT_ROOT) -> Iterable[Path]:
@@ -21,7 +22,9 @@ def training_files(root: Path = PROJECT_ROOT) -> Iterable[Path]:
         if path.is_file():
             yield path
         elif path.is_dir():
-            yield from sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in (".yml", ".yaml", ".txt"))
+            yield from sorted(
+                p for p in path.rglob("*") if p.is_file() and p.suffix in (".yml", ".yaml", ".txt")
+            )
 
 
 def fingerprint(root: Path = PROJECT_ROOT) -> str:
@@ -41,7 +44,7 @@ def model_path(model_dir: Path, root: Path = PROJECT_ROOT) -> Path:
     return model_dir / f"{MODEL_PREFIX}{fingerprint(root)}.tar.gz"
 
 
-def current_model(model_dir: Path, root: Path = PROJECT_ROOT) -> Optional[Path]:
+def current_model(model_dir: Path, root: Path = PROJECT_ROOT) -> Path | None:
     path = model_path(model_dir, root)
     return path if path.exists() else None
 
@@ -50,15 +53,28 @@ def ensure_model(model_dir: Path, root: Path = PROJECT_ROOT) -> Path:
     """Return the model for the current data, training it first if there is none."""
     path = model_path(model_dir, root)
     if path.exists():
-        print(f"model is up to date: {path.relative_to(root) if path.is_relative_to(root) else path}")
+        print(
+            f"model is up to date: {path.relative_to(root) if path.is_relative_to(root) else path}"
+        )
         return path
     model_dir.mkdir(parents=True, exist_ok=True)
     print("training the model (data, domain or config changed)…", flush=True)
     subprocess.run(
         [
-            sys.executable, "-m", "rasa", "train",
-            "--config", "config.yml", "--domain", "domain.yml", "--data", "data",
-            "--out", str(model_dir), "--fixed-model-name", path.name[: -len(".tar.gz")],
+            sys.executable,
+            "-m",
+            "rasa",
+            "train",
+            "--config",
+            "config.yml",
+            "--domain",
+            "domain.yml",
+            "--data",
+            "data",
+            "--out",
+            str(model_dir),
+            "--fixed-model-name",
+            path.name[: -len(".tar.gz")],
         ],
         cwd=root,
         check=True,

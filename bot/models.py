@@ -6,7 +6,6 @@ Schema changes go through Alembic migrations in `bot/migrations/versions/`.
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Optional
 
 from sqlalchemy import (
     JSON,
@@ -35,14 +34,14 @@ class UTCDateTime(TypeDecorator):
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value: Optional[datetime], dialect):  # type: ignore[no-untyped-def]
+    def process_bind_param(self, value: datetime | None, dialect):  # type: ignore[no-untyped-def]
         if value is None:
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given; Leadbot stores UTC-aware datetimes only")
         return value.astimezone(timezone.utc)
 
-    def process_result_value(self, value: Optional[datetime], dialect):  # type: ignore[no-untyped-def]
+    def process_result_value(self, value: datetime | None, dialect):  # type: ignore[no-untyped-def]
         if value is None:
             return None
         if value.tzinfo is None:
@@ -94,7 +93,9 @@ class LeadAnswer(Base):
     __table_args__ = (UniqueConstraint("lead_id", "slot", name="uq_lead_answers_lead_slot"),)
 
     id = Column(Integer, primary_key=True)
-    lead_id = Column(Integer, ForeignKey("leads.id", ondelete="CASCADE"), nullable=False, index=True)
+    lead_id = Column(
+        Integer, ForeignKey("leads.id", ondelete="CASCADE"), nullable=False, index=True
+    )
     slot = Column(String(40), nullable=False)
     raw_text = Column(Text)
     # ok | declined | unknown (see bot.answers.Status)

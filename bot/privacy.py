@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, Mapping, Optional
+from typing import Any, Dict, Mapping
 from urllib.parse import parse_qs, urlsplit
 
 from bot.leads import LeadSnapshot
 from bot.qualification import QUESTIONS, display_value
 
-SOURCE_KEYS = ("page_url", "referrer", "utm_source", "utm_medium", "utm_campaign", "utm_term",
-               "utm_content", "timezone", "locale")
+SOURCE_KEYS = (
+    "page_url",
+    "referrer",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "utm_term",
+    "utm_content",
+    "timezone",
+    "locale",
+)
 # Metadata is sent by the visitor's browser: keep only known keys, and only so much of each.
 MAX_SOURCE_VALUE = 500
 
 
-def source_from_metadata(metadata: Optional[Mapping[str, Any]]) -> Optional[Dict[str, str]]:
+def source_from_metadata(metadata: Mapping[str, Any] | None) -> Dict[str, str] | None:
     """Page URL, referrer, UTM parameters, time zone and locale from channel metadata."""
     if not isinstance(metadata, Mapping):
         return None

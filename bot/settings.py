@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping, Optional
+from typing import Mapping
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -26,13 +26,13 @@ DEFAULT_CURRENCY_RATES: Mapping[str, float] = {
 }
 
 
-def _bool(value: Optional[str], default: bool) -> bool:
+def _bool(value: str | None, default: bool) -> bool:
     if value is None or value.strip() == "":
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def _rates(value: Optional[str]) -> Mapping[str, float]:
+def _rates(value: str | None) -> Mapping[str, float]:
     """Parse `EUR=1.08,GBP=1.27` on top of the defaults (so one override doesn't drop the rest)."""
     rates = dict(DEFAULT_CURRENCY_RATES)
     for pair in (value or "").split(","):
@@ -42,7 +42,9 @@ def _rates(value: Optional[str]) -> Mapping[str, float]:
         try:
             rates[code.strip().upper()] = float(rate)
         except ValueError as error:
-            raise ValueError(f"CURRENCY_RATES: cannot read {pair.strip()!r} as CODE=rate") from error
+            raise ValueError(
+                f"CURRENCY_RATES: cannot read {pair.strip()!r} as CODE=rate"
+            ) from error
     return rates
 
 
@@ -65,14 +67,17 @@ class Settings:
     consent_text_version: str = "2026-11-01"
     privacy_policy_url: str = "http://127.0.0.1:8080/privacy"
     sales_contact_email: str = "sales@example.com"
-    currency_rates: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_CURRENCY_RATES))
+    currency_rates: Mapping[str, float] = field(
+        default_factory=lambda: dict(DEFAULT_CURRENCY_RATES)
+    )
     check_email_deliverability: bool = False
     reask_explain_after: int = 2
     digression_confidence: float = 0.5
     log_level: str = "INFO"
+    max_message_chars: int = 2000
 
     @classmethod
-    def from_env(cls, env: Optional[Mapping[str, str]] = None) -> "Settings":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Build settings from `env` (default: `os.environ`); unset or empty means default."""
         env = os.environ if env is None else env
         defaults = cls()
@@ -90,9 +95,7 @@ class Settings:
             host=host,
             rasa_port=int(get("RASA_PORT", str(defaults.rasa_port))),
             action_port=action_port,
-            action_endpoint_url=get(
-                "ACTION_ENDPOINT_URL", f"http://{host}:{action_port}/webhook"
-            ),
+            action_endpoint_url=get("ACTION_ENDPOINT_URL", f"http://{host}:{action_port}/webhook"),
             model_dir=Path(get("MODEL_DIR", str(defaults.model_dir))),
             consent_text_version=get("CONSENT_TEXT_VERSION", defaults.consent_text_version),
             privacy_policy_url=get("PRIVACY_POLICY_URL", defaults.privacy_policy_url),
@@ -104,4 +107,5 @@ class Settings:
                 get("DIGRESSION_CONFIDENCE", str(defaults.digression_confidence))
             ),
             log_level=get("LOG_LEVEL", defaults.log_level).upper(),
+            max_message_chars=int(get("MAX_MESSAGE_CHARS", str(defaults.max_message_chars))),
         )

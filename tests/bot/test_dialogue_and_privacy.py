@@ -8,6 +8,7 @@ from bot.dialogue import (
     Turn,
     answer_response,
     is_digression,
+    is_unknown_button,
     next_slot,
     reask_responses,
     required_slots,
@@ -31,10 +32,32 @@ def turn(intent: str, confidence: float = 0.9, text: str = "") -> Turn:
         ("out_of_scope", 0.9, "company_size", True, False),
         ("delete_data", 0.7, "email", True, True),
         ("deny", 0.95, "budget", True, False),  # "no budget" is an answer
+        ("out_of_scope", 0.9, "name", "markup", False),  # <script> as a name: a bad answer
+        ("out_of_scope", 0.9, "name", "ok", True),  # "tell me a joke" parses as a name
+        ("goodbye", 0.9, "company", "too_long", False),
+        ("ask_pricing", 0.9, "name", "markup", False),
+        ("human_handoff", 0.6, "name", "too_long", False),  # 1,500 n's are not a request
+        ("human_handoff", 0.6, "name", "not_a_name", True),
     ],
 )
 def test_is_digression(intent, confidence, slot, parses, expected) -> None:  # type: ignore[no-untyped-def]
-    assert is_digression(turn(intent, confidence), 0.5, slot, lambda: parses) is expected
+    verdict = parses if isinstance(parses, str) else ("ok" if parses else "no_number")
+    assert is_digression(turn(intent, confidence), 0.5, slot, lambda: verdict) is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "expected"),
+    [
+        ("/affirm", "affirm", (False, False)),
+        ("/deny", "deny", (False, False)),
+        ("/no_such_button", "deny", (False, True)),  # re-asked, never read as "no"
+        ("/request_demo", "request_demo", (False, True)),
+        ("/ask_pricing", "ask_pricing", (True, True)),  # the greeting's "Pricing" button
+    ],
+)
+def test_buttons_mid_form(text: str, intent: str, expected: tuple) -> None:
+    button = Turn(text, intent, 1.0, {})
+    assert (is_digression(button, 0.5, "consent"), is_unknown_button(button)) == expected
 
 
 def test_declined_consent_ends_the_questions() -> None:
@@ -53,6 +76,11 @@ def test_reask_is_specific_then_explains() -> None:
     assert reask_responses("email", "syntax", 2, 2, available) == [
         "utter_why_email",
         "utter_invalid_email",
+    ]
+    # An error that reads the same for every question, then the question itself.
+    assert reask_responses("budget", "too_long", 1, 2, {"utter_invalid_too_long"}) == [
+        "utter_invalid_too_long",
+        "utter_ask_budget",
     ]
 
 

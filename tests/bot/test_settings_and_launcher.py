@@ -54,7 +54,10 @@ def test_tracker_store_from_sqlite_and_postgres_urls(tmp_path) -> None:  # type:
     postgres = tracker_store_config("postgresql://rasa:secret@db.internal:5433/rasa")
     assert postgres["dialect"] == "postgresql" and postgres["url"] == "db.internal"
     assert (postgres["port"], postgres["username"], postgres["password"], postgres["db"]) == (
-        5433, "rasa", "secret", "rasa",
+        5433,
+        "rasa",
+        "secret",
+        "rasa",
     )
 
 

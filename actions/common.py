@@ -1,0 +1,95 @@
+"""What every action needs: the services (built once, lazily) and the visitor's last turn."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from typing import Any, Callable, Dict, TypeVar
+
+from rasa_sdk import Tracker
+
+from bot.db import make_engine
+from bot.dialogue import Turn
+from bot.leads import LeadStore
+from bot.qualification import AnswerContext
+from bot.settings import Settings
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    leads: LeadStore
+
+    def answer_context(self, today: date | None = None) -> AnswerContext:
+        return AnswerContext(
+            today=today or datetime.now(timezone.utc).date(),
+            currency_rates=self.settings.currency_rates,
+            check_deliverability=self.settings.check_email_deliverability,
+        )
+
+
+@functools.lru_cache(maxsize=1)
+def services() -> Services:
+    """Built on first use, not at import, so importing actions never touches a database."""
+    settings = Settings.from_env()
+    return Services(settings=settings, leads=LeadStore(make_engine(settings.database_url)))
+
+
+async def blocking(function: Callable[..., T], *args: Any) -> T:
+    """Run a short database call off the event loop, so one slow write doesn't stall others."""
+    return await asyncio.to_thread(function, *args)
+
+
+def last_turn(tracker: Tracker) -> Turn:
+    message: Dict[str, Any] = tracker.latest_message or {}
+    intent = message.get("intent") or {}
+    entities: Dict[str, str] = {}
+    for entity in message.get("entities") or []:
+        if isinstance(entity.get("value"), str):
+            entities.setdefault(entity.get("entity"), entity["value"])
+    return Turn(
+        text=message.get("text") or "",
+        intent=intent.get("name"),
+        confidence=float(intent.get("confidence") or 0.0),
+        entities=entities,
+    )
+
+
+def metadata(tracker: Tracker) -> Dict[str, Any]:
+    return (tracker.latest_message or {}).get("metadata") or {}
+
+
+def available_responses(domain: Dict[str, Any]) -> frozenset:
+    return frozenset((domain.get("responses") or {}).keys())
+
+
+def guarded(run: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn an unexpected failure into an apology instead of a silent bot.
+
+    Without this, an exception becomes an HTTP 500, Rasa logs the whole tracker (personal
+    data) and the visitor gets no reply at all. Only the exception's type is logged here.
+    """
+
+    @functools.wraps(run)
+    async def wrapper(self: Any, dispatcher: Any, tracker: Tracker, domain: Dict[str, Any]) -> Any:
+        try:
+            return await run(self, dispatcher, tracker, domain)
+        except Exception as error:  # noqa: BLE001 - the visitor must always get an answer
+            logger.error(
+                "%s failed with %s", self.name(), type(error).__name__, exc_info=_traceback_only()
+            )
+            dispatcher.utter_message(response="utter_something_went_wrong")
+            return []
+
+    return wrapper
+
+
+def _traceback_only() -> bool:
+    # Tracebacks show code and file names, not values; turn them off with LOG_LEVEL=WARNING.
+    return logger.isEnabledFor(logging.INFO)

@@ -1,0 +1,204 @@
+"""Name and company: free text, cleaned of the chatter around it."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from bot.answers._text import (
+    clean,
+    has_markup,
+    is_declined,
+    is_question,
+    is_too_long,
+    is_unknown,
+)
+from bot.answers._types import DECLINED, UNKNOWN, Parsed, invalid, ok
+
+# The longest real names are well under this; longer text is a sentence, not a name.
+MAX_NAME_CHARS = 80
+# "Maria de los Angeles Garcia Lopez" has 6 words; more is a sentence.
+MAX_NAME_WORDS = 6
+# Company names ("The Royal Bank of Scotland Group plc") are longer than people's names.
+MAX_COMPANY_CHARS = 120
+MAX_COMPANY_WORDS = 12
+
+SELF_EMPLOYED = "Self-employed"
+
+_GREETING = re.compile(
+    r"^((hi|hello|hey|hiya|howdy|yo|sure|ok|okay|yes|yeah|yep|well|um+|uh+|so|oh|ah|right"
+    r"|of course|no problem|certainly|absolutely|thanks|thank you)\b[\s,!.:-]*)+",
+    re.IGNORECASE,
+)
+_NAME_LEAD = re.compile(
+    r"^(my (full |first |real |given )?name'?s?( is)?|the name'?s?( is)?|name( is)?\s*[:=-]?"
+    r"|full name\s*[:=-]?|you can call me|they call me|call me|i'?m called|i am called"
+    r"|this is|it'?s|it is|i'?m|i am|im|me is|me:?)\s*[:=-]?\s*",
+    re.IGNORECASE,
+)
+_TRAILER = re.compile(
+    r"([\s,;:.!-]*\b(thanks|thank you|thx|ty|cheers|here|speaking|please|pls|lol|:\))\b)+[\s.!]*$"
+    r"|[\s,;:!?]+$|^[\"']+|[\"']+$",
+    re.IGNORECASE,
+)
+_NAME_TAIL = re.compile(r"\s*[,;]?\s+\b(from|at|with|of|and i|i work|i'm|im)\b.*$", re.IGNORECASE)
+_SYMBOLS = frozenset({"So", "Sk", "Cs", "Co"})  # emoji and other pictographs: not part of a name
+_URL = re.compile(r"https?://|www\.|\.(com|net|org|io|co|de|uk)\b", re.IGNORECASE)
+_PARTICLES = frozenset({"van", "von", "der", "den", "de", "da", "di", "du", "del", "della", "la"})
+_PARTICLES |= frozenset({"le", "bin", "al", "el", "dos", "das", "ten", "ter", "y", "zu"})
+
+
+def _strip_around(text: str, lead: re.Pattern[str]) -> str:
+    """Drop greetings, lead-ins ("my name is") and trailing "thanks" / punctuation."""
+    previous = None
+    while previous != text:
+        previous = text
+        text = _GREETING.sub("", text).strip()
+        text = lead.sub("", text, count=1).strip()
+        text = _TRAILER.sub("", text).strip()
+    return text
+
+
+def _capitalise_word(word: str, first: bool) -> str:
+    """Capitalise one name word: mcdonald -> McDonald, o'neil -> O'Neil, mary-jane -> Mary-Jane."""
+    if not first and word in _PARTICLES:
+        return word
+    parts = re.split(r"([-'])", word)
+    out = []
+    for part in parts:
+        if part.startswith("mc") and len(part) > 2:
+            out.append("Mc" + part[2:].capitalize())
+        else:
+            out.append(part.capitalize())
+    return "".join(out)
+
+
+def _title_case(name: str) -> str:
+    """Title-case a name typed all lower or all upper; keep casing the visitor chose otherwise."""
+    letters = [c for c in name if c.isalpha()]
+    if not letters or not (name == name.lower() or name == name.upper()):
+        return name
+    return " ".join(_capitalise_word(w, i == 0) for i, w in enumerate(name.lower().split()))
+
+
+def _cut_tail(name: str) -> str:
+    """Drop what follows the name: "Jane Doe (she/her)", "Jane Doe, CTO at Acme" -> "Jane Doe".
+
+    A comma followed by a single capitalised word is kept: "Doe, Jane" is still a name.
+    """
+    name = name.split("(")[0].strip()
+    head, comma, tail = name.partition(",")
+    if comma and (len(tail.split()) != 1 or tail.strip().isupper()):
+        return head.strip()
+    return name
+
+
+def _strip_final_dot(name: str) -> str:
+    """Drop a final full stop, except after an initial or Jr./Sr. ("Jane D.", "John Smith Jr.")."""
+    if not name.endswith("."):
+        return name
+    last = name.split()[-1].rstrip(".")
+    if len(last) == 1 or last.lower() in ("jr", "sr", "dr", "st"):
+        return name
+    return name.rstrip(".").rstrip()
+
+
+def _looks_like_name(name: str) -> bool:
+    letters = sum(c.isalpha() for c in name)
+    digits = sum(c.isdigit() for c in name)
+    if letters == 0 or digits >= letters or "@" in name or _URL.search(name):
+        return False
+    return len(name.split()) <= MAX_NAME_WORDS
+
+
+def parse_name(text: str) -> Parsed[str]:
+    """The visitor's name, without "my name is" and "thanks", title-cased if typed in one case."""
+    text = clean(text)
+    if not text:
+        return invalid("empty")
+    if has_markup(text, strict=True):
+        return invalid("markup")
+    if is_too_long(text):
+        return invalid("too_long")
+    if is_declined(text, whole_no=True) or re.fullmatch(r"(?i)anon(ymous)?\.?", text):
+        return DECLINED
+    if is_question(text):
+        return invalid("not_a_name")
+    name = "".join(c for c in text if unicodedata.category(c) not in _SYMBOLS)
+    name = _cut_tail(_NAME_TAIL.sub("", _strip_around(name.strip(), _NAME_LEAD)).strip())
+    name = _strip_final_dot(name)
+    if not name:  # only emoji, or only "my name is"
+        return invalid("not_a_name")
+    if len(name) > MAX_NAME_CHARS:
+        return invalid("too_long")
+    if not _looks_like_name(name):
+        return invalid("not_a_name")
+    return ok(_title_case(name))
+
+
+_COMPANY_LEAD = re.compile(
+    r"^(i (currently )?(work|am working|'m working) (at|for|with|in)( a company called)?"
+    r"|(i'?m|i am) (currently )?(at|with|from|employed (at|by))"
+    r"|we are|we'?re|it'?s|it is|this is|i represent|i'?m representing|representing"
+    r"|(the |my |our )?(company|employer|organi[sz]ation|firm|business|startup|agency)"
+    r"( name)?( is| is called|'s name is|'s called| called)?\s*[:=-]?"
+    r"|(it'?s |we'?re )?called|(currently )?(working (at|for)|employed (at|by)|at|with)"
+    r"|from|at|for)\s*[:=-]?\s+",
+    re.IGNORECASE,
+)
+_CALLED = re.compile(r"\b(called|named)\s+(?P<name>.+)$", re.IGNORECASE)
+_SCHEME = re.compile(r"^(https?://)?(www\.)?", re.IGNORECASE)
+_SELF_EMPLOYED = re.compile(
+    r"^(i'?m |i am |we'?re )?(a |an )?(self[- ]?employed|freelanc(e|er|ing)|independent"
+    r"( consultant| contractor)?|sole (trader|proprietor)|solopreneur|contractor|just me|myself"
+    r"|my own( company| business)?|own business|none|no company|n/?a|nobody|no employer"
+    r"|i work for myself|work for myself|i'?m my own boss|on my own)\.?$",
+    re.IGNORECASE,
+)
+# Legal suffixes whose final dot belongs to the name ("Acme Inc.").
+_ABBREVIATED_SUFFIX = re.compile(
+    r"\b(inc|ltd|co|corp|bros|intl|llc|plc|pty|s\.a|n\.v|b\.v|s\.l|l\.p|p\.c|ltda|cia|ag|sa)\.$",
+    re.IGNORECASE,
+)
+
+
+def _strip_company_punctuation(name: str) -> str:
+    """Trailing punctuation goes, except the dot of "Inc." or "S.A."."""
+    name = re.sub(r"[\s,;:!?]+$", "", name)
+    if name.endswith(".") and not _ABBREVIATED_SUFFIX.search(name):
+        name = name.rstrip(".").rstrip()
+    return name
+
+
+def parse_company(text: str) -> Parsed[str]:
+    """The company's name as typed ("ACME GmbH", "globex"); freelancers get "Self-employed"."""
+    text = clean(text)
+    if not text:
+        return invalid("empty")
+    if has_markup(text, strict=True):
+        return invalid("markup")
+    if is_too_long(text):
+        return invalid("too_long")
+    if is_declined(text) or re.search(r"(?i)\bstealth\b", text):
+        return DECLINED
+    if is_question(text):
+        return invalid("not_a_company")
+    name = "".join(c for c in text if unicodedata.category(c) not in _SYMBOLS).strip()
+    name = _strip_around(name, _COMPANY_LEAD)
+    called = _CALLED.search(name)
+    if called:
+        name = called.group("name")
+    name = _strip_company_punctuation(_SCHEME.sub("", name.strip(" \"'")).rstrip("/"))
+    if _SELF_EMPLOYED.match(name) or _SELF_EMPLOYED.match(text):
+        return ok(SELF_EMPLOYED)
+    if is_unknown(text) and len(name.split()) > 1:
+        return UNKNOWN
+    if not name:  # only emoji or punctuation
+        return invalid("not_a_company")
+    if len(name) > MAX_COMPANY_CHARS:
+        return invalid("too_long")
+    if "@" in name or not any(c.isalnum() for c in name):
+        return invalid("not_a_company")
+    if len(name.split()) > MAX_COMPANY_WORDS:
+        return invalid("not_a_company")
+    return ok(name)

@@ -1,0 +1,163 @@
+"""Actions with real Rasa SDK trackers: the events they return and what they store."""
+
+from __future__ import annotations
+
+from typing import Any, Dict
+
+from rasa_sdk.events import AllSlotsReset, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import services
+from actions.faq import AnswerQuestion
+from actions.privacy import ForgetMe, ShowMyData
+from actions.qualification import AskForSlot, SubmitLead, ValidateLeadForm
+from tests.actions.conftest import make_tracker
+
+CLEAR = [
+    SlotSet("reask_error", None),
+    SlotSet("reask_count", None),
+    SlotSet("email_suggestion", None),
+]
+CONSENTED = {"consent": True, "nurture_consent": False}
+
+
+def ask_action(slot: str) -> AskForSlot:
+    return next(cls() for cls in AskForSlot.__subclasses__() if cls.slot == slot)
+
+
+async def test_consent_yes_creates_the_lead_with_its_source(domain: Dict[str, Any]) -> None:
+    tracker = make_tracker(
+        "yes, that's fine",
+        "affirm",
+        slots={"requested_slot": "consent"},
+        metadata={"page_url": "https://ex.test/pricing?utm_source=ads"},
+    )
+    events = await ValidateLeadForm().run(CollectingDispatcher(), tracker, domain)
+    assert events == [
+        SlotSet("consent", True),
+        *CLEAR,
+        SlotSet("requested_slot", "nurture_consent"),
+    ]
+    lead = services().leads.get("visitor-1")
+    assert lead is not None and lead["source"]["utm_source"] == "ads"
+
+
+async def test_consent_no_stores_nothing_and_ends_the_form(domain: Dict[str, Any]) -> None:
+    tracker = make_tracker(
+        "no", "deny", slots={"requested_slot": "consent", "role": "CTO", "email": "a@b.co"}
+    )
+    events = await ValidateLeadForm().run(CollectingDispatcher(), tracker, domain)
+    assert events == [
+        SlotSet("consent", False),
+        *CLEAR,
+        SlotSet("email", None),
+        SlotSet("role", None),  # given up front, dropped again
+        SlotSet("requested_slot", None),
+    ]
+    assert services().leads.get("visitor-1") is None
+
+
+async def test_unclear_consent_is_asked_again(domain: Dict[str, Any]) -> None:
+    tracker = make_tracker("hmm maybe", "inform", slots={"requested_slot": "consent"})
+    events = await ValidateLeadForm().run(CollectingDispatcher(), tracker, domain)
+    assert SlotSet("reask_error", "consent:unclear") in events
+    assert events[-1] == SlotSet("requested_slot", "consent")
+
+
+async def test_an_answer_is_normalised_and_stored(domain: Dict[str, Any]) -> None:
+    services().leads.start("visitor-1", "v1")
+    tracker = make_tracker(
+        "roughly 30 of us", "inform", slots={**CONSENTED, "requested_slot": "company_size"}
+    )
+    events = await ValidateLeadForm().run(CollectingDispatcher(), tracker, domain)
+    assert events == [SlotSet("company_size", 30), *CLEAR, SlotSet("requested_slot", "name")]
+    lead = services().leads.get("visitor-1")
+    assert lead["company_size"] == 30
+    assert lead.answers["company_size"].raw_text == "roughly 30 of us"
+
+
+async def test_an_unusable_answer_sets_up_a_specific_reask(domain: Dict[str, Any]) -> None:
+    slots = {**CONSENTED, "name": "Jo", "requested_slot": "email"}
+    tracker = make_tracker("jo at example", "inform", slots=slots)
+    events = await ValidateLeadForm().run(CollectingDispatcher(), tracker, domain)
+    assert events == [
+        SlotSet("email", None),
+        SlotSet("reask_error", "email:no_at"),
+        SlotSet("reask_count", 1),
+        SlotSet("email_suggestion", None),
+        SlotSet("requested_slot", "email"),
+    ]
+    dispatcher = CollectingDispatcher()
+    reask = make_tracker(
+        "jo at example",
+        "inform",
+        slots={**slots, "reask_count": 1},
+        events=[
+            {"event": "user", "text": "jo at example"},
+            {"event": "slot", "name": "reask_error", "value": "email:no_at"},
+        ],
+    )
+    await ask_action("email").run(dispatcher, reask, domain)
+    assert [m["response"] for m in dispatcher.messages] == ["utter_invalid_email_no_at"]
+
+
+async def test_a_question_mid_form_makes_the_form_step_aside(domain: Dict[str, Any]) -> None:
+    tracker = make_tracker(
+        "what does it cost?", "ask_pricing", slots={**CONSENTED, "requested_slot": "name"}
+    )
+    events = await ValidateLeadForm().run(CollectingDispatcher(), tracker, domain)
+    assert events == [SlotSet("requested_slot", "name")]  # no answer: Rasa rejects the form
+    dispatcher = CollectingDispatcher()
+    await AnswerQuestion().run(dispatcher, tracker, domain)
+    assert [m["response"] for m in dispatcher.messages] == ["utter_pricing"]
+
+
+async def test_a_correction_mid_form_updates_the_earlier_answer(domain: Dict[str, Any]) -> None:
+    services().leads.start("visitor-1", "v1")
+    slots = {
+        **CONSENTED,
+        "name": "Jo",
+        "email": "jo@x.io",
+        "role": "CTO",
+        "company": "X",
+        "company_size": 450,
+        "requested_slot": "budget",
+    }
+    tracker = make_tracker("wait, it's 45 people, not 450", "correct_answer", slots=slots)
+    dispatcher = CollectingDispatcher()
+    events = await ValidateLeadForm().run(dispatcher, tracker, domain)
+    assert events == [SlotSet("company_size", 45), SlotSet("requested_slot", "budget")]
+    assert dispatcher.messages[0]["response"] == "utter_correction_applied"
+    assert dispatcher.messages[0]["value"] == "45 people"
+    assert services().leads.get("visitor-1")["company_size"] == 45
+
+
+async def test_submit_without_consent_stores_nothing(domain: Dict[str, Any]) -> None:
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker("no", "deny", slots={"consent": False}, active_loop=None)
+    assert await SubmitLead().run(dispatcher, tracker, domain) == []
+    assert dispatcher.messages[0]["response"] == "utter_consent_declined"
+
+
+async def test_forget_me_erases_and_resets(domain: Dict[str, Any]) -> None:
+    store = services().leads
+    store.start("visitor-1", "v1")
+    store.record_answer("visitor-1", "name", "Jo", "ok", {"name": "Jo"})
+    tracker = make_tracker("forget me", "delete_data", slots={"consent": True, "name": "Jo"})
+    dispatcher = CollectingDispatcher()
+    assert await ForgetMe().run(dispatcher, tracker, domain) == [AllSlotsReset()]
+    assert store.get("visitor-1") is None and store.erasure_count() == 1
+    shown = CollectingDispatcher()
+    await ShowMyData().run(shown, tracker, domain)
+    assert shown.messages[0]["response"] == "utter_my_data_nothing"
+
+
+async def test_a_failing_action_apologises_instead_of_crashing(
+    domain: Dict[str, Any], monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("DATABASE_URL", "sqlite:////proc/no/such/dir/leadbot.db")
+    services.cache_clear()
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker("what do you know about me", "show_my_data")
+    assert await ShowMyData().run(dispatcher, tracker, domain) == []
+    assert dispatcher.messages[0]["response"] == "utter_something_went_wrong"

@@ -1,0 +1,143 @@
+"""The real stack for end-to-end tests: `python -m bot serve` (Rasa server + action server)
+on free ports, with its own SQLite databases in a temporary folder, talked to over HTTP."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+START_TIMEOUT = 240  # seconds; Rasa loads in ~30 s here, CI machines may be slower
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Stack:
+    env: Dict[str, str]
+    rasa_url: str
+    action_url: str
+    process: subprocess.Popen | None = None
+    log_path: Path | None = None
+
+    def conversation(self, metadata: Dict[str, Any] | None = None) -> Conversation:
+        return Conversation(self, f"e2e-{uuid.uuid4().hex}", metadata or {})
+
+    def export(self) -> List[Dict[str, Any]]:
+        result = subprocess.run(
+            [sys.executable, "-m", "bot", "leads", "export"],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return json.loads(result.stdout)
+
+    def lead(self, conversation_id: str) -> Dict[str, Any] | None:
+        return next(
+            (row for row in self.export() if row["conversation_id"] == conversation_id), None
+        )
+
+    def tracker_events(self, conversation_id: str) -> List[Dict[str, Any]]:
+        response = requests.get(
+            f"{self.rasa_url}/conversations/{conversation_id}/tracker", timeout=30
+        )
+        response.raise_for_status()
+        return response.json()["events"]
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path else ""
+
+
+@dataclass
+class Conversation:
+    stack: Stack
+    sender: str
+    metadata: Dict[str, Any]
+    transcript: List[str] = field(default_factory=list)
+
+    def say(self, text: str) -> List[Dict[str, Any]]:
+        response = requests.post(
+            f"{self.stack.rasa_url}/webhooks/rest/webhook",
+            json={"sender": self.sender, "message": text, "metadata": self.metadata},
+            timeout=60,
+        )
+        response.raise_for_status()
+        messages = response.json()
+        self.transcript.append(f"> {text}")
+        self.transcript.extend(f"< {m.get('text')}" for m in messages)
+        return messages
+
+    def reply(self, text: str) -> str:
+        """Everything the bot answered, as one string (for assertions on wording)."""
+        return "\n".join(m.get("text") or "" for m in self.say(text))
+
+    def lead(self) -> Dict[str, Any] | None:
+        return self.stack.lead(self.sender)
+
+
+def wait_until_up(stack: Stack) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if stack.process.poll() is not None:
+            raise RuntimeError(f"the stack exited early:\n{stack.log()[-5000:]}")
+        try:
+            status = requests.get(f"{stack.rasa_url}/status", timeout=2).json()
+            health = requests.get(f"{stack.action_url}/health", timeout=2).json()
+            if status.get("model_file") and health.get("status") == "ok":
+                return
+        except (requests.RequestException, ValueError):
+            pass
+        time.sleep(1)
+    raise RuntimeError(f"the stack did not start in {START_TIMEOUT}s:\n{stack.log()[-5000:]}")
+
+
+def start_stack(tmp: Path, extra_env: Dict[str, str] | None = None) -> Stack:
+    rasa_port, action_port = free_port(), free_port()
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=f"sqlite:///{tmp / 'leadbot.db'}",
+        TRACKER_STORE_URL=f"sqlite:///{tmp / 'tracker.db'}",
+        RASA_PORT=str(rasa_port),
+        ACTION_PORT=str(action_port),
+        ACTION_ENDPOINT_URL="",
+        LOCK_STORE_URL="",
+    )
+    env.update(extra_env or {})
+    stack = Stack(env, f"http://127.0.0.1:{rasa_port}", f"http://127.0.0.1:{action_port}")
+    stack.log_path = tmp / "stack.log"
+    stack.process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "serve", "--no-train"],
+        cwd=ROOT,
+        env=env,
+        stdout=stack.log_path.open("w"),
+        stderr=subprocess.STDOUT,
+    )
+    wait_until_up(stack)
+    return stack
+
+
+def stop_stack(stack: Stack) -> int:
+    """Ctrl-C, as an operator would; returns the exit code."""
+    stack.process.send_signal(signal.SIGINT)
+    try:
+        return stack.process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        stack.process.kill()
+        raise
