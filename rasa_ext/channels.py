@@ -2,15 +2,22 @@
 
 An empty message or one too long to be a chat message is turned into an intent payload, so
 the visitor gets a clear answer from the domain's responses (and the form asks its question
-again) instead of silence, and a megabyte of text never reaches the NLU pipeline.
+again) instead of silence, and a megabyte of text never reaches the NLU pipeline. A turn that
+produced no reply at all (the action server or the database is down) gets an apology.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import yaml
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
+from sanic import Blueprint
 from sanic.request import Request
 
-from bot.settings import Settings
+from bot.settings import PROJECT_ROOT, Settings
 
 EMPTY_MESSAGE = "/empty_message"
 MESSAGE_TOO_LONG = "/message_too_long"
@@ -34,6 +41,7 @@ class GuardedRestInput(RestInput):
 
     def __init__(self, max_message_chars: int | None = None) -> None:
         self.max_message_chars = max_message_chars or Settings.from_env().max_message_chars
+        self.no_reply_text = no_reply_text()
 
     @classmethod
     def from_credentials(cls, credentials):  # type: ignore[no-untyped-def]
@@ -41,3 +49,22 @@ class GuardedRestInput(RestInput):
 
     def _extract_message(self, req: Request) -> str | None:
         return guard_message(req.json.get("message"), self.max_message_chars)
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:
+        async def never_silent(message: UserMessage) -> None:
+            # Every turn of this bot answers something; no answer means a part is down (the
+            # action server, the database): say so rather than leave the visitor waiting.
+            try:
+                await on_new_message(message)
+            finally:
+                channel = message.output_channel
+                if isinstance(channel, CollectingOutputChannel) and not channel.messages:
+                    await channel.send_text_message(message.sender_id, self.no_reply_text)
+
+        return super().blueprint(never_silent)
+
+
+def no_reply_text(domain_file: Path = PROJECT_ROOT / "domain.yml") -> str:
+    """The designers' wording for "something is down", from the domain's responses."""
+    responses = yaml.safe_load(domain_file.read_text()).get("responses", {})
+    return responses["utter_temporarily_unavailable"][0]["text"]

@@ -2,7 +2,7 @@
 
 Rasa warns about every response that no story or rule utters. Ours are uttered by actions
 (re-asks, answers, confirmations), so that warning is allowed only for responses that the
-code really uses: named in actions/ or bot/, or built from a prefix the code uses.
+code really uses: named in actions/, bot/ or rasa_ext/, or built from a prefix the code uses.
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ UNUSED = re.compile(r"The utterance '(utter_\w+)' is not used in any story or ru
 
 
 def code_text() -> str:
-    return "\n".join(p.read_text() for d in ("actions", "bot") for p in (ROOT / d).rglob("*.py"))
+    folders = ("actions", "bot", "rasa_ext")
+    return "\n".join(p.read_text() for d in folders for p in (ROOT / d).rglob("*.py"))
 
 
 def main() -> int:
