@@ -383,9 +383,10 @@ def _duration(text: str, today: dt.date) -> int | None:
         unit2 = match.group("u2")
         first = _to_months(float(match.group("n1")), match.group("u1") or unit2)
         if match.group("n2") is None:
-            return int(first)
+            # Rounded to a tenth first: "90 days" is 2.96 months, and means three.
+            return int(round(first, 1))
         second = _to_months(float(match.group("n2")), unit2)
-        return int((first + second) / 2)
+        return int(round((first + second) / 2, 1))
     return None
 
 
@@ -472,10 +473,11 @@ _RULES: Tuple[Callable[[str, dt.date], int | None], ...] = (
     _explicit_quarter,
     _half_year,
     _month_name,
-    _year_phrases,
-    _relative_quarter,
+    # Seasons and holidays before bare years: "by summer 2027" is June 2027, not January.
     _season,
     _holidays,
+    _year_phrases,
+    _relative_quarter,
     _duration,
     _relative_month,
     _immediate,

@@ -45,6 +45,8 @@ JUL_01 = dt.date(2026, 7, 1)  # first day of Q3 / H2
         ("later this year", 0),
         # relative durations
         ("next month", 1),
+        ("by summer 2027", 7),  # June 2027, not the start of 2027
+        ("within 90 days", 3),
         ("within a month", 1),
         ("in six weeks", 1),
         ("in 3 months", 3),
