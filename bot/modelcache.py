@@ -14,6 +14,7 @@ MODEL_PREFIX = "leadbot-"
 # What a trained model depends on; anything else (actions, bot/) needs no retraining.
 TRAINING_INPUTS = ("config.yml", "domain.yml", "data")
 TRAINING_SUFFIXES = (".yml", ".yaml", ".txt")
+MODEL_PACKAGES = ("rasa==", "rasa-sdk==", "scikit-learn==", "numpy==")
 
 
 def training_files(root: Path = PROJECT_ROOT) -> Iterable[Path]:
@@ -35,8 +36,15 @@ def fingerprint(root: Path = PROJECT_ROOT) -> str:
         digest.update(path.read_bytes())
         digest.update(b"\0")
     requirements = root / "requirements.lock"
-    if requirements.exists():  # a new Rasa version may not load an old model
-        digest.update(requirements.read_bytes())
+    if requirements.exists():
+        # A new Rasa (or scikit-learn, which pickles the classifier) may not load an old
+        # model; other dependency changes need no retraining.
+        pinned = [
+            line
+            for line in requirements.read_text().splitlines()
+            if line.startswith(MODEL_PACKAGES)
+        ]
+        digest.update("\n".join(pinned).encode())
     return digest.hexdigest()[:16]
 
 
