@@ -49,6 +49,53 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     return serve(settings, model)
 
 
+def _web(settings: Settings, _: argparse.Namespace) -> int:
+    from bot.web import run
+
+    run(settings)
+    return 0
+
+
+def _score_explain(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.db import make_engine
+    from bot.leads import LeadStore
+    from bot.scoring import LeadFacts, explain, load_rules, score
+
+    rules = load_rules(settings.scoring_file, settings.score_threshold)
+    if args.conversation_id is None:
+        print(f"{settings.scoring_file}: ok")
+        return 0
+    lead = LeadStore(make_engine(settings.database_url)).get(args.conversation_id)
+    if lead is None:
+        print(f"no lead for conversation {args.conversation_id!r}", file=sys.stderr)
+        return 1
+    stored = lead.fields.get("score_breakdown")
+    if lead.fields.get("score") is not None and stored is not None:
+        print(f"score {lead['score']}/100 ({(lead['tier'] or '').replace('_', ' ')}), as stored")
+        for hit in stored:
+            print(f"  {hit['points']:+4d}  {hit['reason']}  [{hit['rule']}]")
+        return 0
+    # Not scored yet: score the stored answers now (conversation intents are not stored).
+    print("not scored yet; scoring the stored answers with the current rules:")
+    print(explain(score(LeadFacts.from_snapshot(lead), rules)))
+    return 0
+
+
+def _outbox_status(settings: Settings, _: argparse.Namespace) -> int:
+    from bot.db import make_engine
+    from bot.outbox import Outbox
+
+    status = Outbox(make_engine(settings.database_url)).status()
+    print(status.render())
+    return 0
+
+
+def _worker(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.worker import main as worker_main
+
+    return worker_main(settings, once=args.once)
+
+
 def main(argv: List[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -69,9 +116,27 @@ def main(argv: List[str] | None = None) -> int:
     model.add_parser("ensure", help="train if data, domain or config changed").set_defaults(
         handler=_model_ensure
     )
-    serve = commands.add_parser("serve", help="start the Rasa server and the action server")
+    serve = commands.add_parser(
+        "serve", help="start the Rasa server, the action server and the web process"
+    )
     serve.add_argument("--no-train", action="store_true", help="fail instead of training")
     serve.set_defaults(handler=_serve)
+    commands.add_parser(
+        "web", help="start the web process: widget.js, demo page, privacy page, /health"
+    ).set_defaults(handler=_web)
+
+    score = commands.add_parser("score", help="lead scoring (config/scoring.yml)")
+    score.add_argument("--explain", dest="conversation_id", metavar="CONVERSATION_ID")
+    score.set_defaults(handler=_score_explain)
+    outbox = commands.add_parser("outbox", help="email/webhook deliveries").add_subparsers(
+        dest="action", required=True
+    )
+    outbox.add_parser("status", help="counts per status and the failed items").set_defaults(
+        handler=_outbox_status
+    )
+    worker = commands.add_parser("worker", help="send due nurture steps and deliver the outbox")
+    worker.add_argument("--once", action="store_true", help="one round, then exit")
+    worker.set_defaults(handler=_worker)
 
     args = parser.parse_args(argv)
     load_dotenv()  # entry point: .env fills what the environment doesn't set

@@ -15,7 +15,17 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.engine import Engine
 
 from bot.db import make_session_factory, unit_of_work
-from bot.models import ConsentRecord, ErasureAudit, Lead, LeadAnswer, utc_now
+from bot.models import (
+    ConsentRecord,
+    ErasureAudit,
+    Lead,
+    LeadAnswer,
+    Meeting,
+    NurtureEnrollment,
+    NurtureSend,
+    OutboxItem,
+    utc_now,
+)
 
 # Lead columns each question may set (a declined or unknown answer clears them).
 ANSWER_COLUMNS: Mapping[str, tuple] = {
@@ -208,6 +218,17 @@ class LeadStore:
             lead.handoff_requested_at = utc_now()
             return True
 
+    def record_score(
+        self, conversation_id: str, score: int, tier: str, breakdown: List[Dict[str, Any]]
+    ) -> bool:
+        """Store a score, its tier and its per-rule breakdown (bot.scoring); False if no lead."""
+        with unit_of_work(self._sessions) as session:
+            lead = self._lead(session, conversation_id)
+            if lead is None:
+                return False
+            lead.score, lead.tier, lead.score_breakdown = score, tier, list(breakdown)
+            return True
+
     # -- reading -------------------------------------------------------------------------
     def get(self, conversation_id: str) -> LeadSnapshot | None:
         with unit_of_work(self._sessions) as session:
@@ -232,6 +253,22 @@ class LeadStore:
             consent_erased = session.execute(
                 delete(ConsentRecord).where(ConsentRecord.conversation_id == conversation_id)
             ).rowcount
+            # Meetings, nurture enrollments (their sends cascade) and outbox deliveries hold
+            # personal data too; the anonymous audit below stays as it was (counts only).
+            enrollments = select(NurtureEnrollment.id).where(
+                NurtureEnrollment.conversation_id == conversation_id
+            )
+            session.execute(
+                delete(NurtureSend)
+                .where(NurtureSend.enrollment_id.in_(enrollments))
+                .execution_options(synchronize_session=False)
+            )
+            for model in (NurtureEnrollment, Meeting, OutboxItem):
+                session.execute(
+                    delete(model)
+                    .where(model.conversation_id == conversation_id)
+                    .execution_options(synchronize_session=False)
+                )
             session.add(
                 ErasureAudit(leads_erased=leads_erased, consent_records_erased=consent_erased)
             )
@@ -256,6 +293,7 @@ class LeadStore:
         row["email_free_mail"] = lead.email_free_mail
         row["status"] = lead.status
         row["needs_human"] = lead.needs_human
+        row["score_breakdown"] = lead.score_breakdown
         return row
 
     def _snapshot(self, lead: Lead) -> LeadSnapshot:

@@ -80,6 +80,8 @@ class Lead(Base):
     handoff_requested_at = Column(UTCDateTime)
     created_at = Column(UTCDateTime, nullable=False, default=utc_now)
     updated_at = Column(UTCDateTime, nullable=False, default=utc_now, onupdate=utc_now)
+    # The scoring rules that fired: [{"rule", "points", "reason"}] (bot.scoring.RuleHit).
+    score_breakdown = Column(JSON)
 
     answers = relationship(
         "LeadAnswer", back_populates="lead", cascade="all, delete-orphan", passive_deletes=True
@@ -130,3 +132,88 @@ class ErasureAudit(Base):
     erased_at = Column(UTCDateTime, nullable=False, default=utc_now)
     leads_erased = Column(Integer, nullable=False)
     consent_records_erased = Column(Integer, nullable=False)
+
+
+class Meeting(Base):
+    """A booked meeting. The unique (rep, start) pair is what makes double booking impossible."""
+
+    __tablename__ = "meetings"
+    __table_args__ = (UniqueConstraint("rep_email", "start_utc", name="uq_meetings_rep_start"),)
+
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(String(255), nullable=False, index=True)
+    rep_email = Column(String(320), nullable=False)
+    start_utc = Column(UTCDateTime, nullable=False)
+    end_utc = Column(UTCDateTime, nullable=False)
+    visitor_tz = Column(String(64))
+    # Secret for the visitor's own invite link (/invite/<token>.ics).
+    ics_token = Column(String(64), nullable=False, unique=True)
+    created_at = Column(UTCDateTime, nullable=False, default=utc_now)
+
+
+class RoutingCursor(Base):
+    """Round-robin position per segment; advanced with an UPDATE, so concurrent offers differ."""
+
+    __tablename__ = "routing_cursors"
+
+    segment = Column(String(64), primary_key=True)
+    position = Column(Integer, nullable=False, default=0)
+
+
+class OutboxItem(Base):
+    """A delivery to make (email or webhook), written in the transaction that caused it."""
+
+    __tablename__ = "outbox"
+
+    id = Column(Integer, primary_key=True)
+    kind = Column(String(20), nullable=False)  # email | webhook
+    # booking | nurture: what caused it (unsubscribing cancels pending nurture items).
+    purpose = Column(String(20), nullable=False)
+    # Which conversation the payload is about, so erasure can delete it (null: nobody's).
+    conversation_id = Column(String(255), index=True)
+    payload = Column(JSON, nullable=False)
+    status = Column(String(20), nullable=False, default="pending")  # pending|sending|sent|failed
+    attempts = Column(Integer, nullable=False, default=0)
+    next_attempt_at = Column(UTCDateTime, nullable=False, index=True)
+    claimed_until = Column(UTCDateTime)
+    # Only the endpoint's status or the exception type: never personal data.
+    last_error = Column(String(200))
+    created_at = Column(UTCDateTime, nullable=False, default=utc_now)
+    sent_at = Column(UTCDateTime)
+
+
+class NurtureEnrollment(Base):
+    """A lead on a nurture sequence; `next_step` is the index of the next step to send."""
+
+    __tablename__ = "nurture_enrollments"
+
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(String(255), nullable=False, unique=True, index=True)
+    sequence = Column(String(64), nullable=False)
+    status = Column(String(20), nullable=False, default="active")  # active|stopped|completed
+    stop_reason = Column(String(40))
+    unsubscribe_token = Column(String(64), nullable=False, unique=True)
+    next_step = Column(Integer, nullable=False, default=0)
+    next_due_at = Column(UTCDateTime, index=True)
+    enrolled_at = Column(UTCDateTime, nullable=False, default=utc_now)
+    stopped_at = Column(UTCDateTime)
+
+
+class NurtureSend(Base):
+    """One step sent to one enrollment: unique, so two workers can never send a step twice."""
+
+    __tablename__ = "nurture_sends"
+    __table_args__ = (
+        UniqueConstraint("enrollment_id", "step", name="uq_nurture_sends_enrollment_step"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    enrollment_id = Column(
+        Integer,
+        ForeignKey("nurture_enrollments.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    )
+    step = Column(Integer, nullable=False)
+    step_id = Column(String(64), nullable=False)
+    queued_at = Column(UTCDateTime, nullable=False, default=utc_now)
