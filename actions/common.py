@@ -11,10 +11,15 @@ from typing import Any, Callable, Dict, TypeVar
 
 from rasa_sdk import Tracker
 
+from bot.booking import BookingService
 from bot.db import make_engine
 from bot.dialogue import Turn
 from bot.leads import LeadStore
+from bot.nurture import NurtureService, load_nurture
+from bot.outcomes import Outcomes
 from bot.qualification import AnswerContext
+from bot.reps import load_reps
+from bot.scoring import load_rules
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -25,6 +30,7 @@ T = TypeVar("T")
 class Services:
     settings: Settings
     leads: LeadStore
+    outcomes: Outcomes
 
     def answer_context(self, today: date | None = None) -> AnswerContext:
         return AnswerContext(
@@ -38,7 +44,22 @@ class Services:
 def services() -> Services:
     """Built on first use, not at import, so importing actions never touches a database."""
     settings = Settings.from_env()
-    return Services(settings=settings, leads=LeadStore(make_engine(settings.database_url)))
+    engine = make_engine(settings.database_url)
+    leads = LeadStore(engine)
+    # Config files are checked here, at the action server's first request: a broken file
+    # names its line in the log (and `python -m bot score --check` says it before deploying).
+    outcomes = Outcomes(
+        leads,
+        load_rules(settings.scoring_file, settings.score_threshold),
+        BookingService.from_settings(settings, engine, load_reps(settings.reps_file)),
+        NurtureService(
+            engine,
+            load_nurture(settings.nurture_file),
+            public_base_url=settings.public_base_url,
+            crm_webhook_url=settings.crm_webhook_url,
+        ),
+    )
+    return Services(settings=settings, leads=leads, outcomes=outcomes)
 
 
 async def blocking(function: Callable[..., T], *args: Any) -> T:
@@ -63,6 +84,20 @@ def last_turn(tracker: Tracker) -> Turn:
 
 def metadata(tracker: Tracker) -> Dict[str, Any]:
     return (tracker.latest_message or {}).get("metadata") or {}
+
+
+def visitor_timezone(tracker: Tracker) -> str | None:
+    """The visitor's IANA time zone as the widget sends it, if it is a real one."""
+    from zoneinfo import ZoneInfo
+
+    zone = metadata(tracker).get("timezone")
+    if not isinstance(zone, str) or not zone or len(zone) > 64:
+        return None
+    try:
+        ZoneInfo(zone)
+    except (ValueError, KeyError, OSError):
+        return None
+    return zone
 
 
 def available_responses(domain: Dict[str, Any]) -> frozenset:

@@ -10,6 +10,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import REQUESTED_SLOT, FormValidationAction
 
+from actions.booking import CALLBACK, confirmation, understand_choice
 from actions.common import (
     Services,
     available_responses,
@@ -21,6 +22,7 @@ from actions.common import (
 )
 from bot import answers
 from bot.answers import Status
+from bot.availability import wants_other_times
 from bot.dialogue import (
     Turn,
     decode_error,
@@ -31,6 +33,8 @@ from bot.dialogue import (
     next_slot,
     reask_responses,
 )
+from bot.nurture import EnrollResult
+from bot.outcomes import Signals
 from bot.privacy import source_from_metadata
 from bot.qualification import (
     DECLINED,
@@ -54,8 +58,22 @@ def _yes_no(turn: Turn) -> bool | None:
     return answers.parse_yes_no(turn.text)
 
 
+def _signals(tracker: Tracker) -> Signals:
+    """Intent the visitor showed in this conversation, for scoring."""
+    intents = {
+        (event.get("parse_data") or {}).get("intent", {}).get("name")
+        for event in tracker.events
+        if event.get("event") == "user"
+    }
+    return Signals(
+        asked_for_demo="request_demo" in intents, asked_for_pricing="ask_pricing" in intents
+    )
+
+
 def _verdict(slot: str, text: str, svc: Services) -> str:
     """ "ok" or the error code: what the question's parser makes of `text`."""
+    if slot == "meeting_choice":
+        return "ok" if wants_other_times(text) else "unclear"
     if slot not in QUESTIONS:
         return "ok" if answers.parse_yes_no(text) is not None else "unclear"
     understood = interpret(slot, text, svc.answer_context())
@@ -125,7 +143,27 @@ class ValidateLeadForm(FormValidationAction):
             events += await self._answer(requested, turn, tracker, slots, svc)
         for event in events:
             slots[event["name"]] = event["value"]
+        events += await self._assess_when_complete(tracker, slots, svc)
+        for event in events:
+            slots[event["name"]] = event["value"]
         return events + [SlotSet(REQUESTED_SLOT, next_slot(slots))]
+
+    @staticmethod
+    async def _assess_when_complete(
+        tracker: Tracker, slots: Dict[str, Any], svc: Services
+    ) -> List[EventType]:
+        """Once every question is answered: score the lead, and offer a meeting if it's hot."""
+        if slots.get("consent") is not True or slots.get("lead_tier") is not None:
+            return []
+        if any(slots.get(question) is None for question in QUESTIONS):
+            return []
+        result = await blocking(svc.outcomes.assess, tracker.sender_id, _signals(tracker))
+        if result is None:
+            return []
+        return [
+            SlotSet("lead_tier", result.tier),
+            SlotSet("meeting_offered", svc.outcomes.offers_meeting(result.tier)),
+        ]
 
     @staticmethod
     def _given_up_front(turn: Turn, slots: Dict[str, Any], svc: Services) -> List[EventType]:
@@ -160,6 +198,8 @@ class ValidateLeadForm(FormValidationAction):
     async def _answer(
         self, slot: str, turn: Turn, tracker: Tracker, slots: Dict[str, Any], svc: Services
     ) -> List[EventType]:
+        if slot == "meeting_choice":
+            return await understand_choice(turn, tracker, slots, svc)
         if is_unknown_button(turn):
             return self._rejected(slot, "unknown_button", None, slots)
         if slot in ("consent", "nurture_consent"):
@@ -311,14 +351,25 @@ class SubmitLead(Action):
             dispatcher.utter_message(response="utter_lead_already_complete")
             return []
         await blocking(svc.leads.set_status, tracker.sender_id, "complete")
-        name = tracker.get_slot("name")
-        dispatcher.utter_message(
-            response="utter_lead_complete"
-            if name not in (None, DECLINED)
-            else "utter_lead_complete_anonymous",
-            name=name,
-            email=tracker.get_slot("email"),
-        )
+        choice = tracker.get_slot("meeting_choice")
+        if choice == CALLBACK:
+            await blocking(svc.leads.request_human, tracker.sender_id)
+            dispatcher.utter_message(
+                response="utter_callback_requested", email=tracker.get_slot("email")
+            )
+        elif choice:
+            dispatcher.utter_message(response="utter_meeting_booked", **confirmation(tracker, svc))
+        elif await blocking(svc.outcomes.enroll, tracker.sender_id) is EnrollResult.ENROLLED:
+            dispatcher.utter_message(response="utter_lead_complete_nurture")
+        else:
+            name = tracker.get_slot("name")
+            dispatcher.utter_message(
+                response="utter_lead_complete"
+                if name not in (None, DECLINED)
+                else "utter_lead_complete_anonymous",
+                name=name,
+                email=tracker.get_slot("email"),
+            )
         return []
 
 

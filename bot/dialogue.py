@@ -52,13 +52,15 @@ class Turn:
 # Digressions whose wording overlaps real answers ("later this year" reads like "later");
 # for questions whose answers have a shape a parser can confirm, a parsed answer wins.
 SOFT_DIGRESSIONS = frozenset({"stop_form", "goodbye", "out_of_scope"})
-SHAPED_ANSWERS = frozenset({"email", "company_size", "budget", "timeline"})
+SHAPED_ANSWERS = frozenset({"email", "company_size", "budget", "timeline", "meeting_choice"})
 # Answers that are attempts, just unusable ones (markup, a wall of text): they get the
 # question's specific re-ask rather than the off-topic reply.
 MALFORMED_ANSWERS = frozenset({"markup", "too_long"})
 
 
-BUTTON_ANSWER = re.compile(r"^/(affirm|deny)(\{.*\})?\s*$")
+BUTTON_ANSWER = re.compile(
+    r"^/(affirm|deny|choose_meeting|other_times|request_callback)(\{.*\})?\s*$"
+)
 
 
 def is_unknown_button(turn: Turn) -> bool:
@@ -99,6 +101,9 @@ def required_slots(slots: Mapping[str, Any]) -> List[str]:
     """The form's questions; a visitor who declined consent is asked nothing more."""
     if slots.get("consent") is False:
         return ["consent"]
+    if slots.get("meeting_offered"):
+        # A sales-qualified lead is offered a meeting as the last step (bot/outcomes.py).
+        return [*FORM_SLOTS, "meeting_choice"]
     return list(FORM_SLOTS)
 
 

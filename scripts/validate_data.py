@@ -16,7 +16,13 @@ ROOT = Path(__file__).resolve().parent.parent
 # Responses chosen by name at run time (bot/dialogue.py builds these names).
 DYNAMIC_PREFIXES = ("utter_ask_", "utter_invalid_", "utter_why_")
 # Intents the REST channel sends as payloads (rasa_ext/channels.py); nobody types them.
-PAYLOAD_ONLY_INTENTS = ("empty_message", "message_too_long")
+PAYLOAD_ONLY_INTENTS = (
+    "empty_message",
+    "message_too_long",
+    "choose_meeting",
+    "other_times",
+    "request_callback",
+)
 UNUSED = re.compile(r"The utterance '(utter_\w+)' is not used in any story or rule")
 
 

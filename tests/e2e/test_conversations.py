@@ -39,8 +39,11 @@ def test_happy_path_stores_a_normalised_lead(stack: Stack) -> None:
     assert "how many people" in chat.reply("I work at Acme Corp")
     assert "budget" in chat.reply("roughly 30 of us")
     assert "when are you hoping" in chat.reply("$1,500 per month")
-    done = chat.reply("half a year")
-    assert "Thanks, Jane Doe" in done and "jane.doe@acme-corp.com" in done.lower()
+    # A VP on the pricing page who asked for a demo: sales-qualified, so a meeting is offered.
+    offer = chat.reply("half a year")
+    assert "would love to talk" in offer
+    done = chat.click(payload_prefix="/choose_meeting")
+    assert "You're booked" in done
 
     lead = chat.lead()
     assert lead is not None, chat.transcript
@@ -57,6 +60,7 @@ def test_happy_path_stores_a_normalised_lead(stack: Stack) -> None:
             "nurture_consent",
             "outcome",
             "status",
+            "tier",
         )
     } == {
         "name": "Jane Doe",
@@ -67,8 +71,9 @@ def test_happy_path_stores_a_normalised_lead(stack: Stack) -> None:
         "budget_usd": 18000,
         "timeline_months": 6,
         "nurture_consent": True,
-        "outcome": "none",
+        "outcome": "meeting_booked",
         "status": "complete",
+        "tier": "sales_qualified",
     }
     assert lead["email"].lower() == "jane.doe@acme-corp.com"
     assert lead["email_free_mail"] is False

@@ -85,8 +85,15 @@ def qualify(stack: Stack, index: int) -> str:
     chat.reply(f"Corp {index}")
     chat.reply("about 200 people")
     chat.reply("50k a year")
-    chat.reply("in 3 months")
-    return chat.sender
+    assert "would love to talk" in chat.reply("in 3 months")
+    # Six visitors pick the first free time at once: the database lets one have each slot,
+    # the others are told it was taken and pick again from fresh times.
+    for _ in range(6):
+        reply = chat.click(payload_prefix="/choose_meeting")
+        if "You're booked" in reply:
+            return chat.sender
+        assert "someone just took that time" in reply
+    raise AssertionError(chat.transcript)
 
 
 def test_parallel_visitors_on_postgres_redis_and_two_workers(production_stack: Stack) -> None:
@@ -102,6 +109,8 @@ def test_parallel_visitors_on_postgres_redis_and_two_workers(production_stack: S
             3,
         )
         assert lead["seniority"] == "director" and lead["status"] == "complete"
+    booked = [(lead["rep_email"], lead["meeting_start"]) for lead in leads.values()]
+    assert len(booked) == len(set(booked)) == 6  # nobody double-booked
 
 
 def test_erasure_on_the_postgres_tracker_store(production_stack: Stack) -> None:
