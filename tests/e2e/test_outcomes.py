@@ -128,3 +128,25 @@ def test_a_hot_visitor_can_ask_for_a_call_back(stack: Stack) -> None:
     assert "call you back" in chat.click("Call me back instead")
     lead = chat.lead()
     assert lead["needs_human"] is True and lead["outcome"] != "meeting_booked"
+
+
+def test_typed_choices_work_too(stack: Stack) -> None:
+    chat = stack.conversation({"timezone": "Europe/London"})
+    offer = answer_all(
+        chat,
+        [
+            "Tia Typist",
+            "tia@typeco.co.uk",
+            "Chief Operating Officer",
+            "TypeCo",
+            "250",
+            "£60k a year",
+            "next month",
+        ],
+    )
+    assert "would love to talk" in offer
+    assert "later times" in chat.reply("none of these work for me, sorry")
+    titles = [b["title"] for b in chat.buttons if b["payload"].startswith("/choose_meeting")]
+    booked = chat.reply("the second one please")
+    assert "You're booked" in booked and titles[1] in booked
+    assert chat.lead()["outcome"] == "meeting_booked"
