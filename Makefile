@@ -11,7 +11,11 @@ help: ## list the targets
 .venv/.installed: requirements.lock scripts/setup-venv.sh
 	@bash scripts/setup-venv.sh
 
-setup: .venv/.installed ## make .venv (Python 3.10) with the pinned dependencies
+node_modules/.installed: package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "npm not found: the accessibility audit in tests/browser will be skipped"; fi
+
+setup: .venv/.installed node_modules/.installed ## make .venv (Python 3.10) with the pinned dependencies, and axe-core (npm) for the browser tests
 
 train: setup ## train the model, only if data, domain or config changed
 	@$(PY) -m bot model ensure
@@ -19,7 +23,7 @@ train: setup ## train the model, only if data, domain or config changed
 db: setup ## create or migrate the database (DATABASE_URL)
 	@$(PY) -m bot db upgrade
 
-run: setup ## set up on first use, then start the Rasa server and the action server
+run: setup ## set up on first use, then start the Rasa server, the action server and the web process (:8080)
 	@$(PY) -m bot serve
 
 validate: setup ## check training data, domain and stories (rasa data validate)

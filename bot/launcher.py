@@ -1,4 +1,4 @@
-"""`python -m bot serve`: the Rasa server and the action server, configured from Settings.
+"""`python -m bot serve`: the Rasa server, the action server and the web process, from Settings.
 
 Writes the endpoints file Rasa reads (tracker store, lock store, action server URL) from
 the same settings every other process uses, starts both servers, and stops both on Ctrl-C
@@ -106,11 +106,14 @@ def commands(settings: Settings, model: Path, endpoints_file: Path) -> Dict[str,
             "--port",
             str(settings.rasa_port),
         ],
+        "web": [python, "-m", "bot", "web"],
+        # Sends due nurture steps and delivers the outbox (rep emails, webhooks).
+        "worker": [python, "-m", "bot", "worker"],
     }
 
 
 def serve(settings: Settings, model: Path, run_dir: Path = PROJECT_ROOT / ".run") -> int:
-    """Start both servers; return when either exits or on SIGINT/SIGTERM, stopping both."""
+    """Start every process; return when one exits or on SIGINT/SIGTERM, stopping them all."""
     endpoints_file = write_endpoints(settings, run_dir / f"endpoints-{settings.rasa_port}.yml")
     processes: Dict[str, subprocess.Popen] = {}
     stopping = False
@@ -129,7 +132,8 @@ def serve(settings: Settings, model: Path, run_dir: Path = PROJECT_ROOT / ".run"
     print(
         f"Leadbot: rasa on http://{settings.host}:{settings.rasa_port} "
         "(REST: /webhooks/rest/webhook), "
-        f"actions on :{settings.action_port}. Ctrl-C stops everything.",
+        f"actions on :{settings.action_port}, "
+        f"web (widget, demo page) on {settings.public_base_url}. Ctrl-C stops everything.",
         flush=True,
     )
     exit_code = 0

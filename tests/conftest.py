@@ -69,3 +69,33 @@ def database_url(request: pytest.FixtureRequest) -> str:
     url = request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "postgres_url")
     upgrade(url)
     return url
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory):
+    """The real stack (tests/e2e/stack.py), started once for the end-to-end and browser tests."""
+    from bot.modelcache import current_model
+    from bot.settings import Settings
+    from tests.e2e.mail import MailSink
+    from tests.e2e.stack import free_port, start_stack, stop_stack
+
+    if current_model(Settings.from_env().model_dir) is None:
+        pytest.fail("no trained model for the current data: run `make train` (make test does)")
+    mail = MailSink(free_port()).start()
+    running = start_stack(
+        tmp_path_factory.mktemp("stack"),
+        {
+            # The worker delivers to a real SMTP server, quickly, and nurture starts at once.
+            "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": str(mail.port),
+            "SMTP_STARTTLS": "false",
+            "WORKER_POLL_SECONDS": "0.5",
+            "NURTURE_FILE": str(Path(__file__).parent / "e2e" / "nurture_now.yml"),
+            "INBOX_TOKEN": "e2e-inbox-token",
+        },
+    )
+    running.mail = mail
+    yield running
+    if running.process.poll() is None:
+        stop_stack(running)
+    mail.stop()

@@ -1,5 +1,6 @@
-"""The real stack for end-to-end tests: `python -m bot serve` (Rasa server + action server)
-on free ports, with its own SQLite databases in a temporary folder, talked to over HTTP."""
+"""The real stack for end-to-end tests: `python -m bot serve` (Rasa server, action server and
+web process) on free ports, with its own SQLite databases in a temporary folder, talked to over
+HTTP."""
 
 from __future__ import annotations
 
@@ -32,6 +33,8 @@ class Stack:
     env: Dict[str, str]
     rasa_url: str
     action_url: str
+    web_url: str = ""
+    mail: Any = None  # tests/e2e/mail.MailSink, when the fixture started one
     process: subprocess.Popen | None = None
     log_path: Path | None = None
 
@@ -71,6 +74,7 @@ class Conversation:
     sender: str
     metadata: Dict[str, Any]
     transcript: List[str] = field(default_factory=list)
+    buttons: List[Dict[str, str]] = field(default_factory=list)  # of the latest reply
 
     def say(self, text: str) -> List[Dict[str, Any]]:
         response = requests.post(
@@ -82,7 +86,18 @@ class Conversation:
         messages = response.json()
         self.transcript.append(f"> {text}")
         self.transcript.extend(f"< {m.get('text')}" for m in messages)
+        self.buttons = [button for m in messages for button in m.get("buttons") or []]
         return messages
+
+    def click(self, title_contains: str = "", index: int = 0, payload_prefix: str = "") -> str:
+        """Click a button of the latest reply, as the widget would: send its payload."""
+        matching = [
+            b
+            for b in self.buttons
+            if title_contains in b["title"] and b["payload"].startswith(payload_prefix)
+        ]
+        assert matching, f"no button with {title_contains!r} in {self.buttons}"
+        return self.reply(matching[index]["payload"])
 
     def reply(self, text: str) -> str:
         """Everything the bot answered, as one string (for assertions on wording)."""
@@ -100,7 +115,9 @@ def wait_until_up(stack: Stack) -> None:
         try:
             status = requests.get(f"{stack.rasa_url}/status", timeout=2).json()
             health = requests.get(f"{stack.action_url}/health", timeout=2).json()
-            if status.get("model_file") and health.get("status") == "ok":
+            web = requests.get(f"{stack.web_url}/health", timeout=2).json() if stack.web_url else {}
+            web_ok = not stack.web_url or web.get("status") == "ok"
+            if status.get("model_file") and health.get("status") == "ok" and web_ok:
                 return
         except (requests.RequestException, ValueError):
             pass
@@ -109,18 +126,29 @@ def wait_until_up(stack: Stack) -> None:
 
 
 def start_stack(tmp: Path, extra_env: Dict[str, str] | None = None) -> Stack:
-    rasa_port, action_port = free_port(), free_port()
+    rasa_port, action_port, web_port = free_port(), free_port(), free_port()
     env = dict(os.environ)
     env.update(
         DATABASE_URL=f"sqlite:///{tmp / 'leadbot.db'}",
         TRACKER_STORE_URL=f"sqlite:///{tmp / 'tracker.db'}",
         RASA_PORT=str(rasa_port),
         ACTION_PORT=str(action_port),
+        WEB_PORT=str(web_port),
+        PUBLIC_BASE_URL="",
+        PRIVACY_POLICY_URL="",
+        ALLOWED_ORIGINS="",
         ACTION_ENDPOINT_URL="",
         LOCK_STORE_URL="",
+        OUTBOX_MAIL_DIR=str(tmp / "outbox-mail"),
+        SECRET_KEY_FILE=str(tmp / "secret_key"),
     )
     env.update(extra_env or {})
-    stack = Stack(env, f"http://127.0.0.1:{rasa_port}", f"http://127.0.0.1:{action_port}")
+    stack = Stack(
+        env,
+        f"http://127.0.0.1:{rasa_port}",
+        f"http://127.0.0.1:{action_port}",
+        f"http://127.0.0.1:{web_port}",
+    )
     stack.log_path = tmp / "stack.log"
     stack.process = subprocess.Popen(
         [sys.executable, "-m", "bot", "serve", "--no-train"],
