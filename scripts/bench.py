@@ -1,7 +1,7 @@
 """`make bench`: what a visitor waits for, measured over the REST channel.
 
 Starts the real stack (`python -m bot serve`) on free ports with empty SQLite databases,
-then runs the happy-path conversation (13 turns, consent to timeline) one visitor at a time
+then runs the happy-path conversation (13 turns, greeting to booked meeting) one visitor at a time
 and then with many visitors at once, and records start-up time, per-turn latency percentiles,
 throughput and the servers' memory in bench/results.json. Optionally times a full training
 run (--train). Uses aiohttp (httpx stalls new connections under this kind of concurrency).
@@ -42,9 +42,9 @@ HAPPY_PATH = [
     "Acme Corp",
     "roughly 30 of us",
     "$1,500 per month",
-    "half a year",
+    "half a year",  # sales-qualified: the bot offers a rep's free times
+    "the first one",  # books it (or, if another visitor was quicker, gets fresh times)
     "thanks!",
-    "bye",
 ]
 METADATA = {"page_url": "https://example.com/pricing?utm_source=bench", "timezone": "UTC"}
 

@@ -47,7 +47,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list) -> None:
                 item.add_marker(pytest.mark.skip(reason=reason))
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: while Playwright's sync API is alive, asyncio sees a running loop
+# in this thread, and the async tests that run after tests/browser/ (tests/web/) could not start.
+@pytest.fixture(scope="package")
 def browser():
     from playwright.sync_api import sync_playwright
 
