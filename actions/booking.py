@@ -15,7 +15,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.common import (
     Services,
     blocking,
+    error_from_this_turn,
     guarded,
+    reask_events,
     services,
     visitor_timezone,
 )
@@ -32,15 +34,6 @@ def _slots(values: Any) -> List[datetime]:
 
 def _iso(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).isoformat()
-
-
-def _error_from_this_turn(tracker: Tracker) -> str | None:
-    for event in reversed(tracker.events):
-        if event.get("event") == "user":
-            return None
-        if event.get("event") == "slot" and event.get("name") == "reask_error":
-            return event.get("value")
-    return None
 
 
 async def understand_choice(
@@ -78,14 +71,7 @@ def _now() -> datetime:
 
 
 def _reask(error: str, slots: Dict[str, Any], offer_after: str | None = None) -> List[EventType]:
-    previous = decode_error(slots.get("reask_error"))[0]
-    attempts = int(slots.get("reask_count") or 0) + 1 if previous == "meeting_choice" else 1
-    return [
-        SlotSet("meeting_choice", None),
-        SlotSet("reask_error", f"meeting_choice:{error}"),
-        SlotSet("reask_count", attempts),
-        SlotSet("offer_after", offer_after),
-    ]
+    return [*reask_events("meeting_choice", error, slots), SlotSet("offer_after", offer_after)]
 
 
 class AskForMeeting(Action):
@@ -100,7 +86,7 @@ class AskForMeeting(Action):
     ) -> List[EventType]:
         svc = services()
         zone = visitor_timezone(tracker)
-        _, error = decode_error(_error_from_this_turn(tracker))
+        _, error = decode_error(error_from_this_turn(tracker))
         after = tracker.get_slot("offer_after") if error == "other_times" else None
         offer = await blocking(
             svc.outcomes.offer,

@@ -7,13 +7,14 @@ import functools
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
-from typing import Any, Callable, Dict, TypeVar
+from typing import Any, Callable, Dict, List, TypeVar
 
 from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, SlotSet
 
 from bot.booking import BookingService
 from bot.db import make_engine
-from bot.dialogue import Turn
+from bot.dialogue import Turn, decode_error, encode_error
 from bot.leads import LeadStore
 from bot.nurture import NurtureService, load_nurture
 from bot.outcomes import Outcomes
@@ -98,6 +99,27 @@ def visitor_timezone(tracker: Tracker) -> str | None:
     except (ValueError, KeyError, OSError):
         return None
     return zone
+
+
+def reask_events(slot: str, error: str, slots: Dict[str, Any]) -> List[EventType]:
+    """Events for an unusable answer: empty the slot, say why, count failures in a row."""
+    previous_slot, _ = decode_error(slots.get("reask_error"))
+    attempts = int(slots.get("reask_count") or 0) + 1 if previous_slot == slot else 1
+    return [
+        SlotSet(slot, None),
+        SlotSet("reask_error", encode_error(slot, error)),
+        SlotSet("reask_count", attempts),
+    ]
+
+
+def error_from_this_turn(tracker: Tracker) -> str | None:
+    """The re-ask reason (slot `reask_error`), if the visitor's latest message caused it."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return None
+        if event.get("event") == "slot" and event.get("name") == "reask_error":
+            return event.get("value")
+    return None
 
 
 def available_responses(domain: Dict[str, Any]) -> frozenset:

@@ -15,9 +15,11 @@ from actions.common import (
     Services,
     available_responses,
     blocking,
+    error_from_this_turn,
     guarded,
     last_turn,
     metadata,
+    reask_events,
     services,
 )
 from bot import answers
@@ -26,7 +28,6 @@ from bot.availability import wants_other_times
 from bot.dialogue import (
     Turn,
     decode_error,
-    encode_error,
     filled_questions,
     is_digression,
     is_unknown_button,
@@ -246,28 +247,11 @@ class ValidateLeadForm(FormValidationAction):
     def _rejected(
         slot: str, error: str, suggestion: str | None, slots: Dict[str, Any]
     ) -> List[EventType]:
-        previous_slot, _ = decode_error(slots.get("reask_error"))
-        attempts = int(slots.get("reask_count") or 0) + 1 if previous_slot == slot else 1
-        return [
-            SlotSet(slot, None),
-            SlotSet("reask_error", encode_error(slot, error)),
-            SlotSet("reask_count", attempts),
-            SlotSet("email_suggestion", suggestion),
-        ]
+        return [*reask_events(slot, error, slots), SlotSet("email_suggestion", suggestion)]
 
     @staticmethod
     def _clear_reask() -> List[EventType]:
         return [SlotSet(name, None) for name in REASK_SLOTS]
-
-
-def _error_from_this_turn(tracker: Tracker) -> str | None:
-    """The re-ask reason, if the visitor's latest message was the one that failed."""
-    for event in reversed(tracker.events):
-        if event.get("event") == "user":
-            return None
-        if event.get("event") == "slot" and event.get("name") == "reask_error":
-            return event.get("value")
-    return None
 
 
 class AskForSlot(Action, abc.ABC):
@@ -285,7 +269,7 @@ class AskForSlot(Action, abc.ABC):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[EventType]:
         settings = services().settings
-        error_slot, error = decode_error(_error_from_this_turn(tracker))
+        error_slot, error = decode_error(error_from_this_turn(tracker))
         responses = reask_responses(
             self.slot,
             error if error_slot == self.slot else None,
