@@ -41,6 +41,9 @@ stories: train ## rasa test stories (tests/test_stories.yml); fails on any wrong
 bench: train ## per-turn latency and throughput over the REST channel; results in bench/results.json
 	@$(PY) scripts/bench.py --train
 
+bench-worker: setup ## outbox deliveries per second to a local SMTP server; bench/worker_results.json
+	@$(PY) scripts/bench_worker.py
+
 lock: ## re-resolve requirements.in into requirements.lock
 	@.venv/bin/uv pip compile --quiet --python-version 3.10 requirements.in -o requirements.lock
 
@@ -49,4 +52,4 @@ test: setup train lint validate ## run every test: pytest (unit, actions, end-to
 	@$(PY) scripts/test_stories.py
 	@$(PY) scripts/nlu_eval.py
 
-.PHONY: help setup train db run validate lint nlu-eval stories bench lock test
+.PHONY: help setup train db run validate lint nlu-eval stories bench bench-worker lock test

@@ -107,11 +107,18 @@ def rss_mb(pid: int) -> Dict[str, float]:
     children = subprocess.run(
         ["ps", "-o", "pid=,rss=,args=", "--ppid", str(pid)], capture_output=True, text=True
     ).stdout.splitlines()
-    memory = {}
+    names = {
+        " rasa run": "rasa_server",
+        "rasa_sdk": "action_server",
+        "bot web": "web",
+        "bot worker": "worker",
+    }
+    memory: Dict[str, float] = {}
     for line in children:
-        child_pid, rss, args = line.strip().split(None, 2)
-        name = "rasa_server" if " rasa run" in args else "action_server"
-        memory[f"{name}_rss_mb"] = round(int(rss) / 1024, 1)
+        _, rss, args = line.strip().split(None, 2)
+        name = next((label for marker, label in names.items() if marker in args), "other")
+        key = f"{name}_rss_mb"
+        memory[key] = round(memory.get(key, 0) + int(rss) / 1024, 1)
     return memory
 
 
@@ -133,6 +140,12 @@ def main() -> int:
     parser.add_argument("--visitors", type=int, default=50, help="visitors in the load run")
     parser.add_argument("--concurrency", type=int, default=25, help="visitors at once")
     parser.add_argument("--train", action="store_true", help="also time a full training run")
+    parser.add_argument(
+        "--rasa-workers",
+        type=int,
+        default=1,
+        help="Sanic workers for the Rasa server (> 1 uses the Redis lock store on :6379)",
+    )
     parser.add_argument("--out", default=str(ROOT / "bench" / "results.json"))
     args = parser.parse_args()
 
@@ -148,7 +161,14 @@ def main() -> int:
         results["training_seconds"] = time_training()
     with tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()
-        stack = start_stack(Path(tmp))
+        extra_env = {}
+        if args.rasa_workers > 1:
+            extra_env = {
+                "SANIC_WORKERS": str(args.rasa_workers),
+                "LOCK_STORE_URL": "redis://127.0.0.1:6379/0",
+            }
+        results["rasa_workers"] = args.rasa_workers
+        stack = start_stack(Path(tmp), extra_env)
         results["startup_seconds"] = round(time.perf_counter() - started, 1)
         try:
             url = f"{stack.rasa_url}/webhooks/rest/webhook"
