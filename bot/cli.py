@@ -140,4 +140,8 @@ def main(argv: List[str] | None = None) -> int:
 
     args = parser.parse_args(argv)
     load_dotenv()  # entry point: .env fills what the environment doesn't set
-    return args.handler(Settings.from_env(), args)
+    try:
+        return args.handler(Settings.from_env(), args)
+    except BrokenPipeError:  # `python -m bot leads export | head`: the reader left early
+        sys.stderr.close()
+        return 0
