@@ -144,17 +144,26 @@ class ValidateLeadForm(FormValidationAction):
             events += await self._answer(requested, turn, tracker, slots, svc)
         for event in events:
             slots[event["name"]] = event["value"]
-        events += await self._assess_when_complete(tracker, slots, svc)
+        corrected = turn.intent == "correct_answer" and any(
+            event["name"] in QUESTIONS for event in events
+        )
+        events += await self._assess_when_complete(tracker, slots, svc, corrected)
         for event in events:
             slots[event["name"]] = event["value"]
         return events + [SlotSet(REQUESTED_SLOT, next_slot(slots))]
 
     @staticmethod
     async def _assess_when_complete(
-        tracker: Tracker, slots: Dict[str, Any], svc: Services
+        tracker: Tracker, slots: Dict[str, Any], svc: Services, corrected: bool = False
     ) -> List[EventType]:
-        """Once every question is answered: score the lead, and offer a meeting if it's hot."""
-        if slots.get("consent") is not True or slots.get("lead_tier") is not None:
+        """Once every question is answered: score the lead, and offer a meeting if it's hot.
+
+        A correction before a meeting is booked scores again ("actually we're 5 people" may
+        no longer be worth a rep's time, or now is).
+        """
+        if slots.get("consent") is not True or slots.get("meeting_choice") is not None:
+            return []
+        if slots.get("lead_tier") is not None and not corrected:
             return []
         if any(slots.get(question) is None for question in QUESTIONS):
             return []

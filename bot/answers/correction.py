@@ -77,7 +77,9 @@ _SLOT_KEYWORDS: Tuple[Tuple[str, re.Pattern[str]], ...] = (
 )
 
 _LEAD_NOISE = re.compile(
-    r"^((no|oh|ah|hmm|um|uh|ok|okay)\b[\s,.!:-]*|(no )?wait\b|sorry\b|oops\b|whoops\b|my bad\b"
+    # A leading "no" is noise only as an interjection ("no, it's 45"): "no budget" is a value.
+    r"^((oh|ah|hmm|um|uh|ok|okay)\b[\s,.!:-]*|no\s*[,.!:-]+\s*|(no )?wait\b|sorry\b|oops\b"
+    r"|whoops\b|my bad\b"
     r"|actually\b|correction\b|i mean\b|i meant( to say)?\b|meant to say\b|make (that|it)\b"
     r"|scratch that\b|or rather\b|let me correct( that| myself)?\b|to be (exact|precise)\b"
     r"|(change|update|fix|correct) (that|it|my \w+|the \w+|our \w+)( to)?\b|update\b"

@@ -92,3 +92,29 @@ async def test_two_visitors_one_time_one_booking(domain: Dict[str, Any]) -> None
     assert lost[-1] == SlotSet("requested_slot", "meeting_choice")  # fresh times next
     assert services().leads.get("v-a")["outcome"] == "meeting_booked"
     assert services().leads.get("v-b")["outcome"] == "none"
+
+
+async def test_a_correction_before_booking_scores_again(domain: Dict[str, Any]) -> None:
+    store = services().leads
+    store.start("v-fix", "v1")
+    for slot, value, columns in [
+        ("role", "Marketing Manager", {"role": "Marketing Manager", "seniority": "manager"}),
+        ("company_size", "300", {"company_size": 300}),
+        ("budget", "80k", {"budget_usd": 80000}),
+        ("timeline", "next month", {"timeline_months": 1}),
+    ]:
+        store.record_answer("v-fix", slot, value, "ok", columns)
+    tracker = make_tracker(
+        "sorry, I meant no budget at all",
+        "correct_answer",
+        slots=ANSWERED,
+        sender_id="v-fix",
+    )
+    events = await ValidateLeadForm().run(CollectingDispatcher(), tracker, domain)
+    # manager 8 + 300 people 15 + next month 20 (+ 80k: 25 = 68, sales-qualified) → 43
+    assert SlotSet("budget", 0) in events
+    tiers = [event["value"] for event in events if event["name"] == "lead_tier"]
+    assert tiers and tiers[0] != "sales_qualified"  # no meeting offer any more
+    assert SlotSet("meeting_offered", False) in events
+    assert events[-1] == SlotSet("requested_slot", None)
+    assert store.get("v-fix")["budget_usd"] == 0

@@ -20,6 +20,7 @@ from bot.answers import (
         ("wait, it's 45 people, not 450", None, Correction("company_size", "45 people")),
         ("actually my email is jane@acme.io", None, Correction("email", "jane@acme.io")),
         ("sorry, I meant 50k", None, Correction("budget", "50k")),
+        ("sorry, I meant no budget at all", None, Correction("budget", "no budget at all")),
         ("correction: the company is Globex", None, Correction("company", "Globex")),
         ("no wait, my name is Jon not John", None, Correction("name", "Jon")),
         ("make that 6 months", None, Correction("timeline", "6 months")),
