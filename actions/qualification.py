@@ -147,10 +147,10 @@ class ValidateLeadForm(FormValidationAction):
         corrected = turn.intent == "correct_answer" and any(
             event["name"] in QUESTIONS for event in events
         )
-        events += await self._assess_when_complete(tracker, slots, svc, corrected)
-        for event in events:
+        assessed = await self._assess_when_complete(tracker, slots, svc, corrected)
+        for event in assessed:
             slots[event["name"]] = event["value"]
-        return events + [SlotSet(REQUESTED_SLOT, next_slot(slots))]
+        return events + assessed + [SlotSet(REQUESTED_SLOT, next_slot(slots))]
 
     @staticmethod
     async def _assess_when_complete(
