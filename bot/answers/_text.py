@@ -54,6 +54,21 @@ def has_markup(text: str, strict: bool = False) -> bool:
     return bool(_MARKUP.search(text))
 
 
+def unusable(text: str, *, free_text: bool = False) -> str | None:
+    """The error code for an answer no parser should try (nothing typed, a wall of text,
+    markup), else None. Free-text answers (names, companies, titles) refuse any angle bracket,
+    and say so before they say "too long"."""
+    if not text:
+        return "empty"
+    if free_text and has_markup(text, strict=True):
+        return "markup"
+    if is_too_long(text):
+        return "too_long"
+    if has_markup(text):
+        return "markup"
+    return None
+
+
 def fix_words(text: str, table: Mapping[str, str]) -> str:
     """Replace whole words (lower-case keys) using `table`; used for known typos."""
     if not table:

@@ -15,11 +15,10 @@ from bot.answers._numbers import (
 from bot.answers._text import (
     clean,
     fix_words,
-    has_markup,
     is_declined,
     is_researching,
-    is_too_long,
     is_unknown,
+    unusable,
 )
 from bot.answers._types import DECLINED, UNKNOWN, Parsed, invalid, ok
 
@@ -176,12 +175,9 @@ def parse_budget(text: str, rates: Mapping[str, float] | None = None) -> Parsed[
     """
     rates = DEFAULT_RATES if rates is None else rates
     text = clean(text)
-    if not text:
-        return invalid("empty")
-    if is_too_long(text):
-        return invalid("too_long")
-    if has_markup(text):
-        return invalid("markup")
+    error = unusable(text)
+    if error:
+        return invalid(error)
     if is_declined(text):
         return DECLINED
     lowered = _figures(fix_words(numeric_text(text), _PERIOD_TYPOS))

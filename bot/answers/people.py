@@ -7,11 +7,10 @@ import unicodedata
 
 from bot.answers._text import (
     clean,
-    has_markup,
     is_declined,
     is_question,
-    is_too_long,
     is_unknown,
+    unusable,
 )
 from bot.answers._types import DECLINED, UNKNOWN, Parsed, invalid, ok
 
@@ -114,12 +113,9 @@ def _looks_like_name(name: str) -> bool:
 def parse_name(text: str) -> Parsed[str]:
     """The visitor's name, without "my name is" and "thanks", title-cased if typed in one case."""
     text = clean(text)
-    if not text:
-        return invalid("empty")
-    if has_markup(text, strict=True):
-        return invalid("markup")
-    if is_too_long(text):
-        return invalid("too_long")
+    error = unusable(text, free_text=True)
+    if error:
+        return invalid(error)
     if is_declined(text, whole_no=True) or re.fullmatch(r"(?i)anon(ymous)?\.?", text):
         return DECLINED
     if is_question(text):
@@ -173,12 +169,9 @@ def _strip_company_punctuation(name: str) -> str:
 def parse_company(text: str) -> Parsed[str]:
     """The company's name as typed ("ACME GmbH", "globex"); freelancers get "Self-employed"."""
     text = clean(text)
-    if not text:
-        return invalid("empty")
-    if has_markup(text, strict=True):
-        return invalid("markup")
-    if is_too_long(text):
-        return invalid("too_long")
+    error = unusable(text, free_text=True)
+    if error:
+        return invalid(error)
     if is_declined(text) or re.search(r"(?i)\bstealth\b", text):
         return DECLINED
     if is_question(text):

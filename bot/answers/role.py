@@ -9,11 +9,10 @@ from bot.answers._text import (
     clean,
     closest,
     fix_words,
-    has_markup,
     is_declined,
     is_question,
-    is_too_long,
     is_unknown,
+    unusable,
 )
 from bot.answers._types import DECLINED, UNKNOWN, Parsed, invalid, ok
 
@@ -41,12 +40,9 @@ _ROLE_TRAILER = re.compile(
 def parse_role(text: str) -> Parsed[str]:
     """The visitor's job title, without "I'm the" or "at Acme"; casing as typed."""
     text = clean(text)
-    if not text:
-        return invalid("empty")
-    if has_markup(text, strict=True):
-        return invalid("markup")
-    if is_too_long(text):
-        return invalid("too_long")
+    error = unusable(text, free_text=True)
+    if error:
+        return invalid(error)
     if is_declined(text, whole_no=True):
         return DECLINED
     if is_question(text):

@@ -6,7 +6,7 @@ import re
 from typing import List
 
 from bot.answers._numbers import Quantity, candidate_quantities, followed_by, numeric_text
-from bot.answers._text import clean, has_markup, is_declined, is_too_long, is_unknown
+from bot.answers._text import clean, is_declined, is_unknown, unusable
 from bot.answers._types import DECLINED, UNKNOWN, Parsed, invalid, ok
 
 # The largest employers have about 2-3 million staff; anything above this is a typo or a joke.
@@ -75,12 +75,9 @@ def _special_counts(text: str) -> int | None:
 def parse_company_size(text: str) -> Parsed[int]:
     """Number of employees; ranges give their midpoint, "10k+" and "over 1,000" their bound."""
     text = clean(text)
-    if not text:
-        return invalid("empty")
-    if is_too_long(text):
-        return invalid("too_long")
-    if has_markup(text):
-        return invalid("markup")
+    error = unusable(text)
+    if error:
+        return invalid(error)
     if is_declined(text):
         return DECLINED
     lowered = numeric_text(text)

@@ -11,11 +11,10 @@ from bot.answers._text import (
     clean,
     closest,
     fix_words,
-    has_markup,
     is_declined,
     is_researching,
-    is_too_long,
     is_unknown,
+    unusable,
 )
 from bot.answers._types import DECLINED, UNKNOWN, Parsed, invalid, ok
 
@@ -491,12 +490,9 @@ def parse_timeline(text: str, today: dt.date) -> Parsed[int]:
     Ranges give their midpoint rounded down; "within N months" is taken as N.
     """
     text = clean(text)
-    if not text:
-        return invalid("empty")
-    if is_too_long(text):
-        return invalid("too_long")
-    if has_markup(text):
-        return invalid("markup")
+    error = unusable(text)
+    if error:
+        return invalid(error)
     if is_declined(text):
         return DECLINED
     if is_researching(text):
