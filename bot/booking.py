@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Dict, List, Tuple, Union
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -21,7 +21,8 @@ from sqlalchemy.orm import Session
 from bot.availability import Interval, format_slot, is_bookable, next_slots
 from bot.db import make_session_factory, unit_of_work
 from bot.ics import Invite, feed_calendar, invite_calendar
-from bot.models import Lead, LeadAnswer, Meeting, NurtureEnrollment, OutboxItem, utc_now
+from bot.models import Lead, LeadAnswer, Meeting, utc_now
+from bot.nurture import stop_enrollment
 from bot.outbox import enqueue
 from bot.qualification import QUESTIONS
 from bot.reps import Rep, RepsConfig, RoutingFacts, choose_segment, next_rep
@@ -203,7 +204,7 @@ class BookingService:
                     rep.email,
                 )
                 lead.updated_at = now
-                self._stop_nurture(session, conversation_id, now)
+                stop_enrollment(session, conversation_id, "booked", now)
                 self._notify(session, lead, meeting, rep, now)
                 info = self._info(meeting)
         except IntegrityError:
@@ -224,27 +225,6 @@ class BookingService:
             meeting.start_utc,
             meeting.end_utc,
             meeting.visitor_tz,
-        )
-
-    @staticmethod
-    def _stop_nurture(session: Session, conversation_id: str, now: datetime) -> None:
-        session.execute(
-            update(NurtureEnrollment)
-            .where(
-                NurtureEnrollment.conversation_id == conversation_id,
-                NurtureEnrollment.status == "active",
-            )
-            .values(status="stopped", stop_reason="booked", stopped_at=now, next_due_at=None)
-            .execution_options(synchronize_session=False)
-        )
-        session.execute(
-            delete(OutboxItem)
-            .where(
-                OutboxItem.conversation_id == conversation_id,
-                OutboxItem.purpose == "nurture",
-                OutboxItem.status == "pending",
-            )
-            .execution_options(synchronize_session=False)
         )
 
     # -- notifications -----------------------------------------------------------------------

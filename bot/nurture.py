@@ -145,19 +145,8 @@ class NurtureService:
 
     def stop(self, conversation_id: str, reason: str) -> bool:
         """Stop the sequence (e.g. 'consent_revoked') and cancel its unsent emails."""
-        now = self.clock()
         with unit_of_work(self._sessions) as session:
-            stopped = session.execute(
-                update(NurtureEnrollment)
-                .where(
-                    NurtureEnrollment.conversation_id == conversation_id,
-                    NurtureEnrollment.status == "active",
-                )
-                .values(status="stopped", stop_reason=reason, stopped_at=now, next_due_at=None)
-                .execution_options(synchronize_session=False)
-            ).rowcount
-            _cancel_pending(session, conversation_id)
-            return bool(stopped)
+            return stop_enrollment(session, conversation_id, reason, self.clock())
 
     def unsubscribe(self, token: str) -> bool:
         """The unsubscribe link: stop the sequence, revoke nurture consent (recorded)."""
@@ -294,6 +283,21 @@ class NurtureService:
             }
             payload = {"integration": "crm", "url": self.crm_webhook_url, "body": body}
             enqueue(session, "webhook", "nurture", payload, lead.conversation_id, now)
+
+
+def stop_enrollment(session: Any, conversation_id: str, reason: str, now: datetime) -> bool:
+    """In the caller's transaction: stop the lead's sequence and cancel its unsent emails."""
+    stopped = session.execute(
+        update(NurtureEnrollment)
+        .where(
+            NurtureEnrollment.conversation_id == conversation_id,
+            NurtureEnrollment.status == "active",
+        )
+        .values(status="stopped", stop_reason=reason, stopped_at=now, next_due_at=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    _cancel_pending(session, conversation_id)
+    return bool(stopped)
 
 
 def _cancel_pending(session: Any, conversation_id: str) -> None:

@@ -12,19 +12,12 @@ from pathlib import Path
 from typing import Mapping, Tuple
 from urllib.parse import urlsplit
 
+from bot.currency import DEFAULT_RATES
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
-# USD per unit of each currency. Rough mid-2026 rates; operators set their own in CURRENCY_RATES.
-DEFAULT_CURRENCY_RATES: Mapping[str, float] = {
-    "USD": 1.0,
-    "EUR": 1.08,
-    "GBP": 1.27,
-    "CAD": 0.73,
-    "AUD": 0.66,
-    "CHF": 1.13,
-    "INR": 0.012,
-    "JPY": 0.0067,
-}
+# USD per unit of each currency; operators set their own in CURRENCY_RATES.
+DEFAULT_CURRENCY_RATES: Mapping[str, float] = DEFAULT_RATES
 
 
 def _bool(value: str | None, default: bool) -> bool:

@@ -21,19 +21,10 @@ from bot.answers._text import (
     unusable,
 )
 from bot.answers._types import DECLINED, UNKNOWN, Parsed, invalid, ok
+from bot.currency import DEFAULT_RATES as CURRENCY_DEFAULTS
 
-# USD per unit of each currency. Callers pass fresh rates; these defaults keep the bot working
-# offline and are only roughly right.
-DEFAULT_RATES: Mapping[str, float] = {
-    "USD": 1.0,
-    "EUR": 1.08,
-    "GBP": 1.27,
-    "CAD": 0.73,
-    "AUD": 0.66,
-    "CHF": 1.13,
-    "INR": 0.012,
-    "JPY": 0.0067,
-}
+# Callers pass the operator's rates; these defaults keep parsing working without them.
+DEFAULT_RATES = CURRENCY_DEFAULTS
 
 # Periods per year. Bare amounts are annual: that is the question the bot asks.
 MONTHS_PER_YEAR = 12
