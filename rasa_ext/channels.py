@@ -51,17 +51,27 @@ class GuardedRestInput(RestInput):
         return guard_message(req.json.get("message"), self.max_message_chars)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:
-        async def never_silent(message: UserMessage) -> None:
-            # Every turn of this bot answers something; no answer means a part is down (the
-            # action server, the database): say so rather than leave the visitor waiting.
-            try:
-                await on_new_message(message)
-            finally:
-                channel = message.output_channel
-                if isinstance(channel, CollectingOutputChannel) and not channel.messages:
-                    await channel.send_text_message(message.sender_id, self.no_reply_text)
+        return super().blueprint(never_silent(on_new_message, self.no_reply_text))
 
-        return super().blueprint(never_silent)
+
+def never_silent(
+    on_new_message: Callable[[UserMessage], Awaitable[None]], no_reply_text: str
+) -> Callable[[UserMessage], Awaitable[None]]:
+    """Wraps Rasa's message handler so a turn that produced no reply gets `no_reply_text`.
+
+    Every turn of this bot answers something; no answer means a part is down (the action
+    server, the database): say so rather than leave the visitor waiting.
+    """
+
+    async def handle(message: UserMessage) -> None:
+        try:
+            await on_new_message(message)
+        finally:
+            channel = message.output_channel
+            if isinstance(channel, CollectingOutputChannel) and not channel.messages:
+                await channel.send_text_message(message.sender_id, no_reply_text)
+
+    return handle
 
 
 def no_reply_text(domain_file: Path = PROJECT_ROOT / "domain.yml") -> str:

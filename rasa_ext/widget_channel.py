@@ -31,7 +31,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.settings import Settings, origin_of
-from rasa_ext.channels import GuardedRestInput, guard_message
+from rasa_ext.channels import GuardedRestInput, guard_message, never_silent
 
 SENDER_PATTERN = re.compile(r"^[A-Za-z0-9_.:@-]{1,128}$")
 MESSAGE_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -185,17 +185,11 @@ class WidgetInput(GuardedRestInput):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:
         widget = Blueprint("widget_webhook", __name__)
 
-        async def never_silent(message: UserMessage) -> None:
-            try:
-                await on_new_message(message)
-            finally:
-                channel = message.output_channel
-                if isinstance(channel, CollectingOutputChannel) and not channel.messages:
-                    await channel.send_text_message(message.sender_id, self.no_reply_text)
+        handle = never_silent(on_new_message, self.no_reply_text)
 
         async def process(sender: str, text: str, metadata: Dict[str, Any]) -> List[Any]:
             collector = CollectingOutputChannel()
-            await never_silent(
+            await handle(
                 UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata)
             )
             return collector.messages
