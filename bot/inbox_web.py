@@ -322,29 +322,26 @@ def _parse_iso(value: str | None) -> datetime | None:
         return None
 
 
-def _time(value: str | None, zone: str | None = None) -> str:
-    """A <time> element: the moment in `zone` (or UTC), machine-readable in UTC."""
+def _time_element(value: str | None, label: Callable[[datetime], str], empty: str) -> str:
+    """A <time> element showing `label(moment)`, machine-readable in UTC."""
     moment = _parse_iso(value)
     if moment is None:
-        return "–"
+        return empty
     iso = moment.isoformat().replace("+00:00", "Z")
-    return f'<time datetime="{esc(iso)}">{esc(format_slot(moment, zone))}</time>'
+    return f'<time datetime="{esc(iso)}">{esc(label(moment))}</time>'
+
+
+def _time(value: str | None, zone: str | None = None) -> str:
+    """The moment in `zone` (or UTC)."""
+    return _time_element(value, lambda moment: format_slot(moment, zone), "–")
 
 
 def _utc_day(value: str | None) -> str:
-    moment = _parse_iso(value)
-    if moment is None:
-        return "–"
-    iso = moment.isoformat().replace("+00:00", "Z")
-    return f'<time datetime="{esc(iso)}">{esc(f"{moment:%Y-%m-%d %H:%M} UTC")}</time>'
+    return _time_element(value, lambda moment: f"{moment:%Y-%m-%d %H:%M} UTC", "–")
 
 
 def _utc_time(value: str | None) -> str:
-    moment = _parse_iso(value)
-    if moment is None:
-        return ""
-    iso = moment.isoformat().replace("+00:00", "Z")
-    return f'<time datetime="{esc(iso)}">{esc(f"{moment:%Y-%m-%d %H:%M:%S} UTC")}</time>'
+    return _time_element(value, lambda moment: f"{moment:%Y-%m-%d %H:%M:%S} UTC", "")
 
 
 def _safe_link(url: Any) -> str:
