@@ -287,9 +287,7 @@ def load_rules(path: Path, sales_threshold: int | None = None) -> ScoringRules:
 
     bands = {name: _bands(reader, fit, name, label) for name, label in BAND_FIELDS.items()}
 
-    industry = reader.mapping(fit, "industry", required=False)
-    reader.only_keys(industry, ("points", "values"), "fit.industry")
-    industry_points = reader.integer(industry, "points", "industry points", 0) if industry else 0
+    industry, industry_points = _optional_points(reader, fit, "industry", "values", "fit")
     industries = frozenset(
         str(v).strip().lower() for v in reader.sequence(industry, "values", required=False)
     )
@@ -300,18 +298,14 @@ def load_rules(path: Path, sales_threshold: int | None = None) -> ScoringRules:
         flag: reader.integer(intent, flag, f"intent '{flag}' points", 0, minimum=0)
         for flag in INTENT_FLAGS
     }
-    pricing = reader.mapping(intent, "pricing_page", required=False)
-    reader.only_keys(pricing, ("points", "url_contains"), "intent.pricing_page")
-    pricing_points = (
-        reader.integer(pricing, "points", "pricing_page points", 0, minimum=0) if pricing else 0
+    pricing, pricing_points = _optional_points(
+        reader, intent, "pricing_page", "url_contains", "intent", minimum=0
     )
     patterns = tuple(
         _texts(reader, reader.sequence(pricing, "url_contains", required=False), "URL pattern")
     )
-    paid = reader.mapping(intent, "paid_campaign", required=False)
-    reader.only_keys(paid, ("points", "utm_medium"), "intent.paid_campaign")
-    paid_points = (
-        reader.integer(paid, "points", "paid_campaign points", 0, minimum=0) if paid else 0
+    paid, paid_points = _optional_points(
+        reader, intent, "paid_campaign", "utm_medium", "intent", minimum=0
     )
     mediums = frozenset(
         _texts(reader, reader.sequence(paid, "utm_medium", required=False), "utm_medium")
@@ -323,10 +317,8 @@ def load_rules(path: Path, sales_threshold: int | None = None) -> ScoringRules:
         flag: reader.integer(negative, flag, f"negative signal '{flag}'", 0, maximum=0)
         for flag in NEGATIVE_FLAGS
     }
-    competitor = reader.mapping(negative, "competitor", required=False)
-    reader.only_keys(competitor, ("points", "domains"), "negative.competitor")
-    competitor_points = (
-        reader.integer(competitor, "points", "competitor points", 0, maximum=0) if competitor else 0
+    competitor, competitor_points = _optional_points(
+        reader, negative, "competitor", "domains", "negative", maximum=0
     )
     domains = reader.sequence(competitor, "domains", required=False)
     for line, domain in items(domains):
@@ -349,6 +341,16 @@ def load_rules(path: Path, sales_threshold: int | None = None) -> ScoringRules:
         competitor_points=competitor_points,
         competitor_domains=frozenset(d.strip().lower() for d in domains),
     )
+
+
+def _optional_points(
+    reader: Reader, parent: Any, key: str, list_key: str, where: str, **bounds: int
+) -> Tuple[Any, int]:
+    """An optional `{points, <list_key>}` section: the section (or None) and its points."""
+    section = reader.mapping(parent, key, required=False)
+    reader.only_keys(section, ("points", list_key), f"{where}.{key}")
+    points = reader.integer(section, "points", f"{key} points", 0, **bounds) if section else 0
+    return section, points
 
 
 def _texts(reader: Reader, seq: Any, what: str) -> list:
