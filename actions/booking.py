@@ -1,6 +1,7 @@
 """The meeting step of `lead_form` for sales-qualified leads: offer a rep's free times as
 buttons, understand the choice (clicked or typed), book it atomically, or take a call-back
-request. Decisions are in bot/outcomes.py, bot/booking.py and bot/availability.py."""
+request. Decisions are in bot/booking/ (routing, slots, booking) and bot/answers/ (the typed
+choice)."""
 
 from __future__ import annotations
 
@@ -21,9 +22,10 @@ from actions.common import (
     services,
     visitor_timezone,
 )
-from bot.availability import format_slot, parse_slot_choice, wants_other_times
-from bot.booking import AlreadyBooked, Booked
-from bot.dialogue import Turn, decode_error
+from bot.answers.meeting_choice import parse_slot_choice, wants_other_times
+from bot.booking.availability import format_slot
+from bot.booking.service import AlreadyBooked, Booked
+from bot.conversation.dialogue import Turn, decode_error
 
 CALLBACK = "callback"
 

@@ -5,62 +5,23 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from dataclasses import dataclass
-from datetime import date, datetime, timezone
 from typing import Any, Callable, Dict, List, TypeVar
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 
-from bot.booking import BookingService
-from bot.db import make_engine
-from bot.dialogue import Turn, decode_error, encode_error
-from bot.leads import LeadStore
-from bot.nurture import NurtureService, load_nurture
-from bot.outcomes import Outcomes
-from bot.qualification import AnswerContext
-from bot.reps import load_reps
-from bot.scoring import load_rules
-from bot.settings import Settings
+from bot.config.settings import Settings
+from bot.conversation.dialogue import Turn, decode_error, encode_error
+from bot.services import Services, build_services
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
-class Services:
-    settings: Settings
-    leads: LeadStore
-    outcomes: Outcomes
-
-    def answer_context(self, today: date | None = None) -> AnswerContext:
-        return AnswerContext(
-            today=today or datetime.now(timezone.utc).date(),
-            currency_rates=self.settings.currency_rates,
-            check_deliverability=self.settings.check_email_deliverability,
-        )
-
-
 @functools.lru_cache(maxsize=1)
 def services() -> Services:
     """Built on first use, not at import, so importing actions never touches a database."""
-    settings = Settings.from_env()
-    engine = make_engine(settings.database_url)
-    leads = LeadStore(engine)
-    # Config files are checked here, at the action server's first request: a broken file
-    # names its line in the log (and `python -m bot score --check` says it before deploying).
-    outcomes = Outcomes(
-        leads,
-        load_rules(settings.scoring_file, settings.score_threshold),
-        BookingService.from_settings(settings, engine, load_reps(settings.reps_file)),
-        NurtureService(
-            engine,
-            load_nurture(settings.nurture_file),
-            public_base_url=settings.public_base_url,
-            crm_webhook_url=settings.crm_webhook_url,
-        ),
-    )
-    return Services(settings=settings, leads=leads, outcomes=outcomes)
+    return build_services(Settings.from_env())
 
 
 async def blocking(function: Callable[..., T], *args: Any) -> T:

@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import REQUESTED_SLOT
 
 from actions.common import guarded, last_turn
-from bot.dialogue import answer_response
+from bot.conversation.dialogue import answer_response
 
 
 class AnswerQuestion(Action):

@@ -9,7 +9,7 @@ from rasa_sdk.events import AllSlotsReset, EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import blocking, guarded, services
-from bot.privacy import describe
+from bot.leads.privacy import describe
 
 
 class ForgetMe(Action):

@@ -24,8 +24,8 @@ from actions.common import (
 )
 from bot import answers
 from bot.answers import Status
-from bot.availability import wants_other_times
-from bot.dialogue import (
+from bot.answers.meeting_choice import wants_other_times
+from bot.conversation.dialogue import (
     Turn,
     decode_error,
     filled_questions,
@@ -34,10 +34,8 @@ from bot.dialogue import (
     next_slot,
     reask_responses,
 )
-from bot.nurture import EnrollResult
-from bot.outcomes import Signals
-from bot.privacy import source_from_metadata
-from bot.qualification import (
+from bot.conversation.outcomes import Signals
+from bot.conversation.questions import (
     DECLINED,
     FORM_SLOTS,
     QUESTION_LABELS,
@@ -47,6 +45,8 @@ from bot.qualification import (
     interpret,
     stored_values,
 )
+from bot.leads.privacy import source_from_metadata
+from bot.nurture.service import EnrollResult
 
 REASK_SLOTS = ("reask_error", "reask_count", "email_suggestion")
 

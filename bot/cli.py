@@ -9,37 +9,55 @@ from typing import List
 
 from dotenv import load_dotenv
 
-from bot.settings import Settings
+from bot.config.settings import Settings
 
 
 def _leads_export(settings: Settings, _: argparse.Namespace) -> int:
-    from bot.db import make_engine
-    from bot.leads import LeadStore
+    from bot.services import build_services
 
-    store = LeadStore(make_engine(settings.database_url))
-    json.dump(store.export(), sys.stdout, indent=2, ensure_ascii=False)
+    json.dump(build_services(settings).leads.export(), sys.stdout, indent=2, ensure_ascii=False)
     sys.stdout.write("\n")
     return 0
 
 
 def _db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.migrate import upgrade
+    from bot.storage.migrate import upgrade
 
     upgrade(settings.database_url, args.revision)
     return 0
 
 
 def _model_ensure(settings: Settings, _: argparse.Namespace) -> int:
-    from bot.modelcache import ensure_model
+    from bot.runtime.model import ensure_model
 
     ensure_model(settings.model_dir)
     return 0
 
 
+def _actions(settings: Settings) -> int:
+    """The Rasa SDK action server with the `actions` package, on ACTION_PORT.
+
+    Replaces this process, keeping the environment `.env` filled in; `bot/` itself never
+    imports Rasa.
+    """
+    import os
+
+    command = ["-m", "rasa_sdk", "--actions", "actions", "--port", str(settings.action_port)]
+    os.execv(sys.executable, [sys.executable, *command])
+    return 0  # pragma: no cover - execv does not return
+
+
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.launcher import serve
-    from bot.migrate import upgrade
-    from bot.modelcache import current_model, ensure_model
+    from bot.runtime.launcher import serve
+
+    if args.role == "actions":
+        return _actions(settings)
+    if args.role == "web":
+        return _web(settings, args)
+    if args.role == "worker":
+        return _worker(settings, argparse.Namespace(once=False))
+    from bot.runtime.model import current_model, ensure_model
+    from bot.storage.migrate import upgrade
 
     upgrade(settings.database_url)
     model = current_model(settings.model_dir) if args.no_train else ensure_model(settings.model_dir)
@@ -50,22 +68,22 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _web(settings: Settings, _: argparse.Namespace) -> int:
-    from bot.web import run
+    from bot.web.app import run
 
     run(settings)
     return 0
 
 
 def _score_explain(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.db import make_engine
-    from bot.leads import LeadStore
-    from bot.scoring import LeadFacts, explain, load_rules, score
+    from bot.scoring.rules import LeadFacts, explain, load_rules, score
 
     rules = load_rules(settings.scoring_file, settings.score_threshold)
     if args.conversation_id is None:
         print(f"{settings.scoring_file}: ok")
         return 0
-    lead = LeadStore(make_engine(settings.database_url)).get(args.conversation_id)
+    from bot.services import build_services
+
+    lead = build_services(settings).leads.get(args.conversation_id)
     if lead is None:
         print(f"no lead for conversation {args.conversation_id!r}", file=sys.stderr)
         return 1
@@ -82,16 +100,15 @@ def _score_explain(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _outbox_status(settings: Settings, _: argparse.Namespace) -> int:
-    from bot.db import make_engine
-    from bot.outbox import Outbox
+    from bot.services import build_services
 
-    status = Outbox(make_engine(settings.database_url)).status()
+    status = build_services(settings).outbox.status()
     print(status.render())
     return 0
 
 
 def _worker(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.worker import main as worker_main
+    from bot.outbox.worker import main as worker_main
 
     return worker_main(settings, once=args.once)
 
@@ -117,16 +134,26 @@ def main(argv: List[str] | None = None) -> int:
         handler=_model_ensure
     )
     serve = commands.add_parser(
-        "serve", help="start the Rasa server, the action server and the web process"
+        "serve", help="start the whole stack, or one process of it (--role)"
     )
     serve.add_argument("--no-train", action="store_true", help="fail instead of training")
+    serve.add_argument(
+        "--role",
+        choices=("actions", "web", "worker"),
+        help="run only this process (default: every process, restarted together)",
+    )
     serve.set_defaults(handler=_serve)
     commands.add_parser(
         "web", help="start the web process: widget.js, demo page, privacy page, /health"
     ).set_defaults(handler=_web)
 
     score = commands.add_parser("score", help="lead scoring (config/scoring.yml)")
-    score.add_argument("--explain", dest="conversation_id", metavar="CONVERSATION_ID")
+    score.add_argument(
+        "--explain", dest="conversation_id", metavar="CONVERSATION_ID", help="a lead's breakdown"
+    )
+    score.add_argument(
+        "--check", action="store_true", help="only check the scoring file (the default)"
+    )
     score.set_defaults(handler=_score_explain)
     outbox = commands.add_parser("outbox", help="email/webhook deliveries").add_subparsers(
         dest="action", required=True

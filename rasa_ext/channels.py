@@ -17,7 +17,7 @@ from rasa.core.channels.rest import RestInput
 from sanic import Blueprint
 from sanic.request import Request
 
-from bot.settings import PROJECT_ROOT, Settings
+from bot.config.settings import PROJECT_ROOT, Settings
 
 EMPTY_MESSAGE = "/empty_message"
 MESSAGE_TOO_LONG = "/message_too_long"

@@ -30,7 +30,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.settings import Settings, origin_of
+from bot.config.settings import Settings, origin_of
 from rasa_ext.channels import GuardedRestInput, guard_message, never_silent
 
 SENDER_PATTERN = re.compile(r"^[A-Za-z0-9_.:@-]{1,128}$")

@@ -19,11 +19,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.db import make_engine, make_session_factory, unit_of_work  # noqa: E402
-from bot.migrate import upgrade  # noqa: E402
-from bot.outbox import enqueue  # noqa: E402
-from bot.settings import Settings  # noqa: E402
-from bot.worker import build_worker  # noqa: E402
+from bot.config.settings import Settings  # noqa: E402
+from bot.outbox.queue import enqueue  # noqa: E402
+from bot.outbox.worker import build_worker  # noqa: E402
+from bot.storage.engine import make_engine, make_session_factory, unit_of_work  # noqa: E402
+from bot.storage.migrate import upgrade  # noqa: E402
 from tests.conftest import POSTGRES_ADMIN_URL, _postgres_reachable  # noqa: E402
 from tests.e2e.mail import MailSink  # noqa: E402
 from tests.e2e.stack import free_port  # noqa: E402

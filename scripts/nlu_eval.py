@@ -15,8 +15,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.modelcache import ensure_model  # noqa: E402
-from bot.settings import Settings  # noqa: E402
+from bot.config.settings import Settings  # noqa: E402
+from bot.runtime.model import ensure_model  # noqa: E402
 
 HOLDOUT = ROOT / "tests" / "nlu" / "holdout.yml"
 THRESHOLDS = ROOT / "tests" / "nlu" / "thresholds.json"

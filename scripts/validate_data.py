@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-# Responses chosen by name at run time (bot/dialogue.py builds these names).
+# Responses chosen by name at run time (bot/conversation/dialogue.py builds these names).
 DYNAMIC_PREFIXES = ("utter_ask_", "utter_invalid_", "utter_why_")
 # Intents the REST channel sends as payloads (rasa_ext/channels.py); nobody types them.
 PAYLOAD_ONLY_INTENTS = (

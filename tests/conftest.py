@@ -64,7 +64,7 @@ def sqlite_url(tmp_path: Path) -> str:
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest) -> str:
     """The same test on SQLite and on PostgreSQL, migrated to the newest schema."""
-    from bot.migrate import upgrade
+    from bot.storage.migrate import upgrade
 
     url = request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "postgres_url")
     upgrade(url)
@@ -74,8 +74,8 @@ def database_url(request: pytest.FixtureRequest) -> str:
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory):
     """The real stack (tests/e2e/stack.py), started once for the end-to-end and browser tests."""
-    from bot.modelcache import current_model
-    from bot.settings import Settings
+    from bot.config.settings import Settings
+    from bot.runtime.model import current_model
     from tests.e2e.mail import MailSink
     from tests.e2e.stack import free_port, start_stack, stop_stack
 

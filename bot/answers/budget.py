@@ -21,7 +21,7 @@ from bot.answers._text import (
     unusable,
 )
 from bot.answers._types import DECLINED, UNKNOWN, Parsed, invalid, ok
-from bot.currency import DEFAULT_RATES as CURRENCY_DEFAULTS
+from bot.config.currency import DEFAULT_RATES as CURRENCY_DEFAULTS
 
 # Callers pass the operator's rates; these defaults keep parsing working without them.
 DEFAULT_RATES = CURRENCY_DEFAULTS

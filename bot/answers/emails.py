@@ -9,7 +9,7 @@ from email_validator import EmailNotValidError, EmailUndeliverableError, validat
 
 from bot.answers._text import clean, closest, has_markup, is_declined, is_too_long
 from bot.answers._types import DECLINED, Parsed, invalid, ok
-from bot.freemail import FREE_MAIL_DOMAINS, is_free_mail
+from bot.answers.freemail import FREE_MAIL_DOMAINS, is_free_mail
 
 
 @dataclass(frozen=True)

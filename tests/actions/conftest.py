@@ -10,7 +10,7 @@ import yaml
 from rasa_sdk import Tracker
 
 from actions.common import services
-from bot.migrate import upgrade
+from bot.storage.migrate import upgrade
 
 ROOT = Path(__file__).resolve().parents[2]
 

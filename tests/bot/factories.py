@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from bot.leads import LeadStore
+from bot.leads.store import LeadStore
 
 # Monday 23 November 2026, 07:00 UTC (08:00 in Berlin).
 START = datetime(2026, 11, 23, 7, 0, tzinfo=timezone.utc)

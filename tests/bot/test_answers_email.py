@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.answers import EmailInfo, Parsed, Status, check_email
-from bot.freemail import FREE_MAIL_DOMAINS, is_free_mail
+from bot.answers.freemail import FREE_MAIL_DOMAINS, is_free_mail
 
 OK, DECLINED, INVALID = Status.OK, Status.DECLINED, Status.INVALID
 

@@ -10,16 +10,19 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bot.booking import AlreadyBooked, Booked, BookingError, BookingService, SlotTaken
-from bot.db import make_engine, make_session_factory, unit_of_work
-from bot.ics import unfold
-from bot.leads import LeadStore
-from bot.models import Meeting, OutboxItem
-from bot.reps import load_reps
-from bot.settings import PROJECT_ROOT
+from bot.booking.ics import unfold
+from bot.booking.reps import load_reps
+from bot.booking.service import AlreadyBooked, Booked, BookingError, BookingService, SlotTaken
+from bot.config.settings import PROJECT_ROOT
+from bot.leads.store import LeadStore
+from bot.storage.engine import make_engine, make_session_factory, unit_of_work
+from bot.storage.models import Meeting, OutboxItem
+from bot.web.urls import PublicUrls
 from tests.bot.factories import Clock, make_lead
 
 REPS = load_reps(PROJECT_ROOT / "config" / "reps.yml")
+
+URLS = PublicUrls("http://127.0.0.1:8080")
 
 
 @pytest.fixture
@@ -33,6 +36,7 @@ def service(database_url: str, clock: Clock) -> BookingService:
         make_engine(database_url),
         REPS,
         clock,
+        URLS,
         rep_webhook_url="http://127.0.0.1:9/rep",
         crm_webhook_url="http://127.0.0.1:9/crm",
     )
@@ -134,13 +138,15 @@ def test_double_booking_race(
     monkeypatch.setattr(BookingService, "taken", lambda self, rep_email: [])
     store = LeadStore(make_engine(database_url))
     rounds = 8
-    services = [BookingService(make_engine(database_url), REPS, clock) for _ in range(threads)]
+    services = [
+        BookingService(make_engine(database_url), REPS, clock, URLS) for _ in range(threads)
+    ]
     slots = []
     for round_ in range(rounds):
         for t in range(threads):
             make_lead(store, f"r{round_}-t{t}")
     rep = REPS.rep("ada@example.com")
-    from bot.availability import next_slots
+    from bot.booking.availability import next_slots
 
     slots = next_slots(rep, clock(), count=rounds)
     winners_per_round, started = [], time.perf_counter()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.dialogue import (
+from bot.conversation.dialogue import (
     Turn,
     answer_response,
     is_digression,
@@ -13,7 +13,7 @@ from bot.dialogue import (
     reask_responses,
     required_slots,
 )
-from bot.privacy import source_from_metadata
+from bot.leads.privacy import source_from_metadata
 
 
 def turn(intent: str, confidence: float = 0.9, text: str = "") -> Turn:

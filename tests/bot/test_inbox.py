@@ -6,9 +6,12 @@ import csv
 import io
 from pathlib import Path
 
-from bot.booking import BookingService
-from bot.db import make_engine, make_session_factory, unit_of_work
-from bot.inbox import (
+from bot.booking.reps import load_reps
+from bot.booking.service import BookingService
+from bot.config.settings import PROJECT_ROOT
+from bot.leads.store import LeadStore
+from bot.storage.engine import make_engine, make_session_factory, unit_of_work
+from bot.web.inbox_data import (
     check_token,
     leads_csv,
     recent_leads,
@@ -18,23 +21,23 @@ from bot.inbox import (
     transcript,
     upcoming_meetings,
 )
-from bot.leads import LeadStore
-from bot.reps import load_reps
-from bot.settings import PROJECT_ROOT
+from bot.web.urls import PublicUrls
 from tests.bot.factories import Clock, make_lead
 
 REPS = load_reps(PROJECT_ROOT / "config" / "reps.yml")
 
+URLS = PublicUrls("http://127.0.0.1:8080")
+
 
 def test_meetings_leads_and_csv(sqlite_url: str) -> None:
-    from bot.migrate import upgrade
+    from bot.storage.migrate import upgrade
 
     upgrade(sqlite_url)
     clock = Clock()
     store = LeadStore(make_engine(sqlite_url))
     make_lead(store, "c1")
     make_lead(store, "c2", name='=HYPERLINK("x")')
-    service = BookingService(make_engine(sqlite_url), REPS, clock)
+    service = BookingService(make_engine(sqlite_url), REPS, clock, URLS)
     offer = service.offer("c1")
     service.book("c1", offer.rep.email, offer.slots[0])
     with unit_of_work(make_session_factory(make_engine(sqlite_url))) as session:
@@ -82,7 +85,7 @@ def test_transcript() -> None:
 
 def test_score_explain_cli(sqlite_url: str, monkeypatch, capsys) -> None:
     from bot.cli import main
-    from bot.migrate import upgrade
+    from bot.storage.migrate import upgrade
 
     upgrade(sqlite_url)
     monkeypatch.setenv("DATABASE_URL", sqlite_url)

@@ -7,9 +7,9 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import func, select
 
-from bot.db import make_engine, make_session_factory, unit_of_work
-from bot.leads import EXPORT_FIELDS, LeadStore
-from bot.models import ConsentRecord, ErasureAudit, LeadAnswer
+from bot.leads.store import EXPORT_FIELDS, LeadStore
+from bot.storage.engine import make_engine, make_session_factory, unit_of_work
+from bot.storage.models import ConsentRecord, ErasureAudit, LeadAnswer
 
 
 @pytest.fixture

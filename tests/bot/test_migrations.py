@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import inspect
 
-from bot.db import make_engine
-from bot.migrate import downgrade, upgrade
-from bot.models import Base
+from bot.storage.engine import make_engine
+from bot.storage.migrate import downgrade, upgrade
+from bot.storage.models import Base
 
 
 def test_migrations_match_the_models(database_url: str) -> None:

@@ -9,16 +9,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.availability import (
-    format_slot,
-    is_bookable,
-    next_slots,
-    parse_slot_choice,
-    wants_other_times,
-)
-from bot.db import make_engine, make_session_factory, unit_of_work
-from bot.reps import RepsConfigError, RoutingFacts, choose_segment, load_reps, next_rep
-from bot.settings import PROJECT_ROOT
+from bot.answers.meeting_choice import parse_slot_choice, wants_other_times
+from bot.booking.availability import format_slot, is_bookable, next_slots
+from bot.booking.reps import RepsConfigError, RoutingFacts, choose_segment, load_reps, next_rep
+from bot.config.settings import PROJECT_ROOT
+from bot.storage.engine import make_engine, make_session_factory, unit_of_work
 
 REPS = load_reps(PROJECT_ROOT / "config" / "reps.yml")
 ADA = REPS.rep("ada@example.com")  # Europe/Berlin, 45 min + 15 buffer, 2 h notice

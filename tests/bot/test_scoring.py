@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.scoring import LeadFacts, ScoringConfigError, explain, load_rules, score, tier_for
-from bot.settings import PROJECT_ROOT
+from bot.config.settings import PROJECT_ROOT
+from bot.scoring.rules import LeadFacts, ScoringConfigError, explain, load_rules, score, tier_for
 
 RULES = load_rules(PROJECT_ROOT / "config" / "scoring.yml")
 
@@ -184,6 +184,6 @@ def test_missing_and_empty_files(tmp_path: Path) -> None:
 
 
 def test_project_paths_are_shown_relative() -> None:
-    from bot.yamlconfig import display_path
+    from bot.config.yamlfile import display_path
 
     assert display_path(PROJECT_ROOT / "config" / "scoring.yml") == "config/scoring.yml"

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.launcher import endpoints, lock_store_config, tracker_store_config
-from bot.settings import DEFAULT_CURRENCY_RATES, Settings
+from bot.config.settings import DEFAULT_CURRENCY_RATES, Settings
+from bot.runtime.launcher import endpoints, lock_store_config, tracker_store_config
 
 
 def test_defaults_need_no_configuration() -> None:

@@ -192,8 +192,8 @@ def test_human_handoff_flags_the_lead(stack: Stack) -> None:
 
 
 def test_what_do_you_know_about_me_and_forget_me(stack: Stack) -> None:
-    from bot.db import make_engine
-    from bot.leads import LeadStore
+    from bot.leads.store import LeadStore
+    from bot.storage.engine import make_engine
 
     chat = stack.conversation()
     start_form(chat)

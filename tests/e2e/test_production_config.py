@@ -37,7 +37,7 @@ def production_stack(tmp_path_factory: pytest.TempPathFactory):
 
     from sqlalchemy import create_engine, text
 
-    from bot.migrate import upgrade
+    from bot.storage.migrate import upgrade
     from tests.conftest import POSTGRES_ADMIN_URL
 
     names = [f"leadbot_e2e_{kind}_{uuid.uuid4().hex[:8]}" for kind in ("leads", "tracker")]

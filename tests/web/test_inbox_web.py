@@ -20,18 +20,19 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import create_engine, select, text
 
-from bot import inbox_web
-from bot.booking import Booked, BookingService
-from bot.db import make_engine, make_session_factory, unit_of_work
-from bot.ics import unfold
-from bot.inbox import rep_feed_token
-from bot.leads import LeadStore
-from bot.migrate import upgrade
-from bot.models import Lead, NurtureEnrollment
-from bot.nurture import EnrollResult, NurtureService, load_nurture
-from bot.reps import load_reps
-from bot.settings import PROJECT_ROOT, Settings
-from bot.web import create_app
+from bot.booking.ics import unfold
+from bot.booking.reps import load_reps
+from bot.booking.service import Booked, BookingService
+from bot.config.settings import PROJECT_ROOT, Settings
+from bot.leads.store import LeadStore
+from bot.nurture.service import EnrollResult, NurtureService, load_nurture
+from bot.storage.engine import make_engine, make_session_factory, unit_of_work
+from bot.storage.migrate import upgrade
+from bot.storage.models import Lead, NurtureEnrollment
+from bot.web import inbox as inbox_web
+from bot.web.app import create_app
+from bot.web.inbox_data import rep_feed_token
+from bot.web.urls import PublicUrls
 from tests.bot.factories import Clock, make_lead
 
 REPS = load_reps(PROJECT_ROOT / "config" / "reps.yml")
@@ -40,6 +41,8 @@ TOKEN = "inbox-token-for-tests"
 SECRET = "feed-secret-for-tests"
 XSS = "<script>alert(1)</script>"
 BASE = "https://leads.example.test"
+
+CONSENT_VERSION = "2026-11-01"
 
 
 @dataclass
@@ -126,11 +129,13 @@ def world(tmp_path: Path) -> World:
     store.request_human("c1")
     make_lead(store, "xss", name=XSS, email="x@acme.test")
     make_lead(store, "n1", nurture=True, name="Nora Nurture", tier="marketing_qualified", score=40)
-    booking = BookingService(engine, REPS, clock, public_base_url=BASE)
+    booking = BookingService(engine, REPS, clock, PublicUrls(BASE))
     offer = booking.offer("c1", "America/Chicago")
     booked = booking.book("c1", offer.rep.email, offer.slots[0], "America/Chicago")
     assert isinstance(booked, Booked)
-    nurture = NurtureService(engine, NURTURE, clock, public_base_url=BASE)
+    nurture = NurtureService(
+        engine, NURTURE, clock, PublicUrls(BASE), consent_version=CONSENT_VERSION
+    )
     assert nurture.enroll("n1") is EnrollResult.ENROLLED
     with unit_of_work(make_session_factory(engine)) as session:
         token = session.execute(select(NurtureEnrollment.unsubscribe_token)).scalar_one()
@@ -208,7 +213,7 @@ async def test_inbox_shows_meetings_leads_breakdown_and_feeds(
     meeting = world.booked.meeting
     rep = REPS.rep(meeting.rep_email)
     assert "Upcoming meetings" in body and rep.name in body
-    from bot.availability import format_slot
+    from bot.booking.availability import format_slot
 
     assert format_slot(meeting.start_utc, rep.timezone) in body
     assert format_slot(meeting.start_utc, None) in body  # "... (UTC)"

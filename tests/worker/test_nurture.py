@@ -10,19 +10,22 @@ from typing import Any, List, Mapping
 import pytest
 from sqlalchemy import func, select
 
-from bot.booking import BookingService
-from bot.db import make_engine, make_session_factory, unit_of_work
-from bot.delivery import DeliveryResult, Dispatcher
-from bot.leads import LeadStore
-from bot.models import NurtureSend, OutboxItem
-from bot.nurture import EnrollResult, NurtureConfigError, NurtureService, load_nurture
-from bot.outbox import Outbox
-from bot.reps import load_reps
-from bot.settings import PROJECT_ROOT
-from bot.worker import Worker
+from bot.booking.reps import load_reps
+from bot.booking.service import BookingService
+from bot.config.settings import PROJECT_ROOT
+from bot.leads.store import LeadStore
+from bot.nurture.service import EnrollResult, NurtureConfigError, NurtureService, load_nurture
+from bot.outbox.delivery import DeliveryResult, Dispatcher
+from bot.outbox.queue import Outbox
+from bot.outbox.worker import Worker
+from bot.storage.engine import make_engine, make_session_factory, unit_of_work
+from bot.storage.models import NurtureSend, OutboxItem
+from bot.web.urls import PublicUrls
 from tests.bot.factories import Clock, make_lead
 
 CONFIG = load_nurture(PROJECT_ROOT / "config" / "nurture.yml")
+
+CONSENT_VERSION = "2026-11-01"
 
 
 class Recorder:
@@ -46,7 +49,9 @@ def clock() -> Clock:
 
 def setup(database_url: str, clock: Clock):  # type: ignore[no-untyped-def]
     engine = make_engine(database_url)
-    nurture = NurtureService(engine, CONFIG, clock, public_base_url="https://bot.test")
+    nurture = NurtureService(
+        engine, CONFIG, clock, PublicUrls("https://bot.test"), consent_version=CONSENT_VERSION
+    )
     mail = Recorder()
     worker = Worker(Outbox(engine), Dispatcher(mail, Recorder()), nurture, clock)  # type: ignore[arg-type]
     return LeadStore(engine), nurture, worker, mail
@@ -91,7 +96,7 @@ def test_without_consent_nothing_is_ever_sent(database_url: str, clock) -> None:
 
 
 def _token(database_url: str) -> str:
-    from bot.models import NurtureEnrollment
+    from bot.storage.models import NurtureEnrollment
 
     with unit_of_work(make_session_factory(make_engine(database_url))) as session:
         return session.execute(select(NurtureEnrollment.unsubscribe_token)).scalar_one()
@@ -115,7 +120,10 @@ def test_sending_stops(database_url: str, clock, how: str) -> None:
         store.erase("c1")
     else:
         service = BookingService(
-            make_engine(database_url), load_reps(PROJECT_ROOT / "config" / "reps.yml"), clock
+            make_engine(database_url),
+            load_reps(PROJECT_ROOT / "config" / "reps.yml"),
+            clock,
+            PublicUrls("https://bot.test"),
         )
         offer = service.offer("c1")
         service.book("c1", offer.rep.email, offer.slots[0])

@@ -11,19 +11,22 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot.booking import Booked, BookingService
-from bot.db import make_engine, make_session_factory, unit_of_work
-from bot.delivery import Dispatcher, EmailDelivery, WebhookDelivery
-from bot.leads import LeadStore
-from bot.models import OutboxItem
-from bot.outbox import Backoff, Outbox, enqueue
-from bot.reps import load_reps
-from bot.settings import PROJECT_ROOT, Settings
-from bot.worker import Worker
+from bot.booking.reps import load_reps
+from bot.booking.service import Booked, BookingService
+from bot.config.settings import PROJECT_ROOT, Settings
+from bot.leads.store import LeadStore
+from bot.outbox.delivery import Dispatcher, EmailDelivery, WebhookDelivery
+from bot.outbox.queue import Backoff, Outbox, enqueue
+from bot.outbox.worker import Worker
+from bot.storage.engine import make_engine, make_session_factory, unit_of_work
+from bot.storage.models import OutboxItem
+from bot.web.urls import PublicUrls
 from tests.bot.factories import Clock, make_lead
 
 REPS = load_reps(PROJECT_ROOT / "config" / "reps.yml")
 NO_JITTER = Backoff(base_seconds=30, cap_seconds=600, jitter=0.5)
+
+URLS = PublicUrls("http://127.0.0.1:8080")
 
 
 def settings_for(database_url: str, tmp_path: Path, **overrides: object) -> Settings:
@@ -40,13 +43,13 @@ def worker_for(database_url: str, settings: Settings, clock: Clock, **outbox_arg
 def test_the_rep_receives_the_booking_by_email_with_an_ics(
     sqlite_url: str, tmp_path: Path, smtp_server
 ) -> None:
-    from bot.migrate import upgrade
+    from bot.storage.migrate import upgrade
 
     upgrade(sqlite_url)
     host, port, captured = smtp_server
     clock = Clock()
     make_lead(LeadStore(make_engine(sqlite_url)), "c1")
-    service = BookingService(make_engine(sqlite_url), REPS, clock)
+    service = BookingService(make_engine(sqlite_url), REPS, clock, URLS)
     offer = service.offer("c1", "Europe/Berlin")
     assert isinstance(service.book("c1", offer.rep.email, offer.slots[0]), Booked)
     settings = settings_for(sqlite_url, tmp_path, smtp_host=host, smtp_port=port)
@@ -78,7 +81,7 @@ def test_the_rep_receives_the_booking_by_email_with_an_ics(
 
 
 def test_offline_mode_writes_email_to_a_folder(sqlite_url: str, tmp_path: Path) -> None:
-    from bot.migrate import upgrade
+    from bot.storage.migrate import upgrade
 
     upgrade(sqlite_url)
     engine = make_engine(sqlite_url)
@@ -95,7 +98,7 @@ def test_offline_mode_writes_email_to_a_folder(sqlite_url: str, tmp_path: Path) 
 def test_a_failing_webhook_is_retried_with_backoff(
     sqlite_url: str, tmp_path: Path, receiver
 ) -> None:
-    from bot.migrate import upgrade
+    from bot.storage.migrate import upgrade
 
     upgrade(sqlite_url)
     receiver.fail_first = 2
@@ -139,13 +142,15 @@ def test_a_timing_out_webhook_fails_visibly_and_never_blocks_the_conversation(
     sqlite_url: str, tmp_path: Path, receiver, monkeypatch, capsys, caplog
 ) -> None:
     from bot.cli import main
-    from bot.migrate import upgrade
+    from bot.storage.migrate import upgrade
 
     upgrade(sqlite_url)
     receiver.delay = 1.0
     clock = Clock()
     make_lead(LeadStore(make_engine(sqlite_url)), "c1")
-    service = BookingService(make_engine(sqlite_url), REPS, clock, rep_webhook_url=receiver.url)
+    service = BookingService(
+        make_engine(sqlite_url), REPS, clock, URLS, rep_webhook_url=receiver.url
+    )
     offer = service.offer("c1")
     started = time.perf_counter()
     assert isinstance(service.book("c1", offer.rep.email, offer.slots[0]), Booked)

@@ -1,0 +1,1 @@
+"""Booking: reps and routing, free slots, atomic booking, and calendar invites (.ics)."""

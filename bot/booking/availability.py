@@ -1,0 +1,126 @@
+"""A rep's free slots, and how a slot is shown to a person.
+
+Slots are computed in the rep's own time zone (so 09:00 stays 09:00 across DST changes) and
+returned as aware UTC datetimes. They start every meeting + buffer minutes from the start of
+each working window; a slot is free when it starts after the minimum notice and neither it nor
+its buffer overlaps a booked meeting.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Iterable, List, Sequence, Tuple, Union
+from zoneinfo import ZoneInfo
+
+from bot.booking.reps import Rep
+from bot.clock import as_utc as _utc
+from bot.clock import zone_or_none as _zone
+
+Interval = Tuple[datetime, datetime]
+Taken = Union[datetime, Interval]
+
+DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _local(day: date, at: time, zone: ZoneInfo) -> datetime | None:
+    """`at` on `day` in `zone`, or None when that wall time does not exist (spring forward)."""
+    candidate = datetime.combine(day, at, tzinfo=zone)
+    round_trip = candidate.astimezone(timezone.utc).astimezone(zone)
+    if round_trip.replace(tzinfo=None) != candidate.replace(tzinfo=None):
+        return None
+    return candidate
+
+
+def _intervals(rep: Rep, taken: Iterable[Taken]) -> List[Interval]:
+    length = timedelta(minutes=rep.meeting_minutes)
+    result = []
+    for item in taken:
+        if isinstance(item, tuple):
+            result.append((_utc(item[0]), _utc(item[1])))
+        else:
+            result.append((_utc(item), _utc(item) + length))
+    return result
+
+
+def slot_starts(rep: Rep, day: date) -> List[datetime]:
+    """Every slot start (UTC) of the rep's working day `day` (the rep's local date)."""
+    zone = rep.zone
+    step = timedelta(minutes=rep.meeting_minutes + rep.buffer_minutes)
+    length = timedelta(minutes=rep.meeting_minutes)
+    starts = []
+    for window_start, window_end in rep.working_hours.get(day.weekday(), ()):
+        begin = _local(day, window_start, zone)
+        end = _local(day, window_end, zone)
+        if begin is None or end is None:
+            continue
+        end_utc = end.astimezone(timezone.utc)
+        # Step in wall-clock time, so a DST change inside a window keeps the local grid.
+        local = begin.replace(tzinfo=None)
+        while True:
+            wall = _local(local.date(), local.time(), zone)
+            local += step
+            if wall is None:
+                continue
+            start = wall.astimezone(timezone.utc)
+            if start + length > end_utc:
+                break
+            starts.append(start)
+    return starts
+
+
+def _free(start: datetime, rep: Rep, busy: Sequence[Interval]) -> bool:
+    buffer = timedelta(minutes=rep.buffer_minutes)
+    end = start + timedelta(minutes=rep.meeting_minutes)
+    return all(not (start < b_end + buffer and b_start < end + buffer) for b_start, b_end in busy)
+
+
+def next_slots(
+    rep: Rep,
+    now: datetime,
+    taken: Iterable[Taken] = (),
+    count: int = 3,
+    after: datetime | None = None,
+) -> List[datetime]:
+    """The rep's next `count` free slot starts (UTC), strictly after `after` if given."""
+    now = _utc(now)
+    earliest = now + timedelta(minutes=rep.min_notice_minutes)
+    if after is not None:
+        earliest = max(earliest, _utc(after) + timedelta(seconds=1))
+    busy = _intervals(rep, taken)
+    zone = rep.zone
+    first_day = earliest.astimezone(zone).date()
+    last_day = now.astimezone(zone).date() + timedelta(days=rep.horizon_days)
+    slots: List[datetime] = []
+    day = first_day
+    while day <= last_day and len(slots) < count:
+        for start in slot_starts(rep, day):
+            if start >= earliest and _free(start, rep, busy):
+                slots.append(start)
+                if len(slots) == count:
+                    break
+        day += timedelta(days=1)
+    return slots
+
+
+def is_bookable(rep: Rep, start: datetime, now: datetime, taken: Iterable[Taken] = ()) -> bool:
+    """Whether `start` is one of the rep's slots, far enough ahead, and free."""
+    start, now = _utc(start), _utc(now)
+    if start < now + timedelta(minutes=rep.min_notice_minutes):
+        return False
+    if start > now + timedelta(days=rep.horizon_days + 1):
+        return False
+    if start not in slot_starts(rep, start.astimezone(rep.zone).date()):
+        return False
+    return _free(start, rep, _intervals(rep, taken))
+
+
+def format_slot(start_utc: datetime, visitor_tz: str | None = None) -> str:
+    """ "Tue 25 Nov, 10:00 (Europe/Berlin)"; in UTC, labelled so, without a usable zone."""
+    zone = _zone(visitor_tz)
+    local = _utc(start_utc).astimezone(zone or timezone.utc)
+    label = visitor_tz if zone else "UTC"
+    return (
+        f"{DAY_NAMES[local.weekday()]} {local.day} {MONTH_NAMES[local.month - 1]}, "
+        f"{local:%H:%M} ({label})"
+    )

@@ -1,0 +1,376 @@
+"""Offering a rep's slots and booking one atomically, with the rep notified through the outbox.
+
+`book()` is one transaction: the meeting row (UNIQUE (rep_email, start_utc): a second booking
+of the same slot fails in the database, whichever process tries), the lead's outcome, and the
+outbox rows that notify the rep (email with the .ics invite, optional Slack-compatible and CRM
+webhooks). Either all of it happens or none; the visitor is never told "booked" otherwise.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any, Dict, List, Tuple, Union
+
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.booking.availability import Interval, format_slot, is_bookable, next_slots
+from bot.booking.ics import Invite, feed_calendar, invite_calendar
+from bot.booking.reps import Rep, RepsConfig, RoutingFacts, choose_segment, next_rep
+from bot.clock import Clock
+from bot.conversation.questions import QUESTIONS
+from bot.nurture.service import stop_enrollment
+from bot.outbox.queue import enqueue
+from bot.scoring.rules import SCORE_MAX
+from bot.storage.engine import make_session_factory, unit_of_work
+from bot.storage.models import Lead, LeadAnswer, Meeting
+from bot.web.urls import PublicUrls
+
+
+class BookingError(Exception):
+    """The request cannot be served (no lead: no consent; unknown rep)."""
+
+
+@dataclass(frozen=True)
+class Offer:
+    rep: Rep
+    segment: str
+    slots: Tuple[datetime, ...]  # UTC, earliest first; empty when the rep has no free time
+
+    def labels(self, visitor_tz: str | None) -> List[str]:
+        return [format_slot(slot, visitor_tz) for slot in self.slots]
+
+
+@dataclass(frozen=True)
+class MeetingInfo:
+    id: int
+    conversation_id: str
+    rep_email: str
+    rep_name: str
+    start_utc: datetime
+    end_utc: datetime
+    visitor_tz: str | None
+
+
+@dataclass(frozen=True)
+class Booked:
+    meeting: MeetingInfo
+    ics_token: str
+
+
+@dataclass(frozen=True)
+class SlotTaken:
+    """Someone else got the slot first (or it is no longer offered): offer these instead."""
+
+    rep_email: str
+    start_utc: datetime
+    alternatives: Tuple[datetime, ...]
+
+
+@dataclass(frozen=True)
+class AlreadyBooked:
+    meeting: MeetingInfo
+
+
+BookingResult = Union[Booked, SlotTaken, AlreadyBooked]
+
+
+def _lead(session: Session, conversation_id: str) -> Lead | None:
+    return session.execute(
+        select(Lead).where(Lead.conversation_id == conversation_id)
+    ).scalar_one_or_none()
+
+
+class BookingService:
+    def __init__(
+        self,
+        engine: Engine,
+        reps: RepsConfig,
+        clock: Clock,
+        urls: PublicUrls,
+        *,
+        rep_webhook_url: str = "",
+        crm_webhook_url: str = "",
+        offer_count: int = 3,
+    ) -> None:
+        self._sessions = make_session_factory(engine)
+        self.reps = reps
+        self.clock = clock
+        self.urls = urls
+        self.rep_webhook_url = rep_webhook_url
+        self.crm_webhook_url = crm_webhook_url
+        self.offer_count = offer_count
+
+    def invite_url(self, booked: Booked) -> str:
+        """The visitor's own link to the invite (.ics) of a booked meeting."""
+        return self.urls.invite(booked.ics_token)
+
+    # -- offering ----------------------------------------------------------------------------
+    def offer(
+        self,
+        conversation_id: str,
+        visitor_tz: str | None = None,
+        after: datetime | None = None,
+    ) -> Offer:
+        """The lead's rep (routed once, then kept) and that rep's next free slots."""
+        with unit_of_work(self._sessions) as session:
+            lead = _lead(session, conversation_id)
+            if lead is None:
+                raise BookingError("no lead for this conversation (no consent)")
+            source = lead.source or {}
+            facts = RoutingFacts(
+                company_size=lead.company_size,
+                visitor_tz=visitor_tz or source.get("timezone"),
+                country=RoutingFacts.country_from_locale(source.get("locale")),
+            )
+            segment = choose_segment(self.reps, facts)
+            rep = self.reps.rep(lead.rep_email) if lead.rep_email else None
+            if rep is None:
+                # Round-robin advance and the assignment commit together.
+                rep = next_rep(session, self.reps, segment)
+                lead.rep_email = rep.email
+        slots = next_slots(rep, self.clock(), self.taken(rep.email), self.offer_count, after)
+        return Offer(rep, segment.id, tuple(slots))
+
+    def taken(self, rep_email: str) -> List[Interval]:
+        """The rep's booked meetings from yesterday on, as (start, end) UTC intervals."""
+        since = self.clock() - timedelta(days=1)
+        with unit_of_work(self._sessions) as session:
+            rows = session.execute(
+                select(Meeting.start_utc, Meeting.end_utc).where(
+                    Meeting.rep_email == rep_email, Meeting.end_utc >= since
+                )
+            ).all()
+            return [(start, end) for start, end in rows]
+
+    # -- booking -----------------------------------------------------------------------------
+    def book(
+        self,
+        conversation_id: str,
+        rep_email: str,
+        start_utc: datetime,
+        visitor_tz: str | None = None,
+    ) -> BookingResult:
+        """Book `start_utc` with the rep, atomically; SlotTaken if anyone else has it."""
+        rep = self.reps.rep(rep_email)
+        if rep is None:
+            raise BookingError("unknown rep")
+        now = self.clock()
+        start = start_utc.astimezone(timezone.utc)
+        with unit_of_work(self._sessions) as session:
+            existing = session.execute(
+                select(Meeting).where(Meeting.conversation_id == conversation_id)
+            ).scalar_one_or_none()
+            if existing is not None:
+                return AlreadyBooked(self._info(existing))
+        taken = self.taken(rep.email)
+        if any(begin == start for begin, _ in taken) or not is_bookable(rep, start, now, taken):
+            return self._taken(rep, start, now)
+        token = secrets.token_urlsafe(24)
+        try:
+            with unit_of_work(self._sessions) as session:
+                # The insert comes first: it takes the write lock (SQLite) / index entry
+                # (PostgreSQL) before anything is read, so the loser fails here.
+                meeting = Meeting(
+                    conversation_id=conversation_id,
+                    rep_email=rep.email,
+                    start_utc=start,
+                    end_utc=start + timedelta(minutes=rep.meeting_minutes),
+                    visitor_tz=visitor_tz,
+                    ics_token=token,
+                    created_at=now,
+                )
+                session.add(meeting)
+                session.flush()
+                lead = _lead(session, conversation_id)
+                if lead is None:
+                    raise BookingError("no lead for this conversation (no consent)")
+                lead.outcome, lead.meeting_start, lead.rep_email = (
+                    "meeting_booked",
+                    start,
+                    rep.email,
+                )
+                lead.updated_at = now
+                stop_enrollment(session, conversation_id, "booked", now)
+                self._notify(session, lead, meeting, rep, now)
+                info = self._info(meeting)
+        except IntegrityError:
+            return self._taken(rep, start, now)
+        return Booked(info, token)
+
+    def _taken(self, rep: Rep, start: datetime, now: datetime) -> SlotTaken:
+        alternatives = next_slots(rep, now, self.taken(rep.email), self.offer_count)
+        return SlotTaken(rep.email, start, tuple(alternatives))
+
+    def _info(self, meeting: Meeting) -> MeetingInfo:
+        rep = self.reps.rep(meeting.rep_email)
+        return MeetingInfo(
+            meeting.id,
+            meeting.conversation_id,
+            meeting.rep_email,
+            rep.name if rep else meeting.rep_email,
+            meeting.start_utc,
+            meeting.end_utc,
+            meeting.visitor_tz,
+        )
+
+    # -- notifications -----------------------------------------------------------------------
+    def _invite(self, meeting: Meeting, rep: Rep, lead: Lead, now: datetime) -> Invite:
+        who = lead.name or "a website visitor"
+        company = f" ({lead.company})" if lead.company else ""
+        return Invite(
+            uid=f"meeting-{meeting.id}-{meeting.ics_token[:8]}@leadbot",
+            start_utc=meeting.start_utc,
+            end_utc=meeting.end_utc,
+            summary=f"Intro call: {who}{company} / {rep.name}",
+            description=(
+                f"Booked through the website assistant.\nRep: {rep.name} <{rep.email}>\n"
+                f"Visitor: {who}{company}"
+            ),
+            organizer_email=rep.email,
+            organizer_name=rep.name,
+            attendee_email=lead.email,
+            attendee_name=lead.name,
+            stamp=now,
+            url=self.urls.invite(meeting.ics_token),
+        )
+
+    def _notify(
+        self, session: Session, lead: Lead, meeting: Meeting, rep: Rep, now: datetime
+    ) -> None:
+        answers = {
+            a.slot: a.raw_text
+            for a in session.execute(
+                select(LeadAnswer).where(LeadAnswer.lead_id == lead.id)
+            ).scalars()
+        }
+        details = lead_summary(lead, answers)
+        when = format_slot(meeting.start_utc, rep.timezone)
+        ics = invite_calendar(self._invite(meeting, rep, lead, now))
+        enqueue(
+            session,
+            "email",
+            "booking",
+            {
+                "to": [rep.email],
+                "reply_to": lead.email,
+                "subject": f"Meeting booked: {lead.name or 'website visitor'}, {when}",
+                "text": f"A meeting was booked with you for {when}.\n\n{details}",
+                "attachments": [
+                    {
+                        "filename": "invite.ics",
+                        "content_type": "text/calendar; method=REQUEST",
+                        "content": ics,
+                    }
+                ],
+            },
+            conversation_id=lead.conversation_id,
+            now=now,
+        )
+        if self.rep_webhook_url:
+            text = (
+                f"Meeting booked with {rep.name} for {when}: {lead.name or 'visitor'}"
+                f"{' at ' + lead.company if lead.company else ''}, score {lead.score}"
+            )
+            enqueue(
+                session,
+                "webhook",
+                "booking",
+                {"integration": "rep", "url": self.rep_webhook_url, "body": {"text": text}},
+                conversation_id=lead.conversation_id,
+                now=now,
+            )
+        if self.crm_webhook_url:
+            enqueue(
+                session,
+                "webhook",
+                "booking",
+                {
+                    "integration": "crm",
+                    "url": self.crm_webhook_url,
+                    "body": {"event": "meeting_booked", "lead": lead_json(lead, answers)},
+                },
+                conversation_id=lead.conversation_id,
+                now=now,
+            )
+
+    # -- calendars ---------------------------------------------------------------------------
+    def invite_ics(self, token: str) -> str | None:
+        """The visitor's invite for the meeting with this secret token (None: no such meeting)."""
+        if not token:
+            return None
+        with unit_of_work(self._sessions) as session:
+            meeting = session.execute(
+                select(Meeting).where(Meeting.ics_token == token)
+            ).scalar_one_or_none()
+            if meeting is None:
+                return None
+            lead = _lead(session, meeting.conversation_id)
+            rep = self.reps.rep(meeting.rep_email)
+            if lead is None or rep is None:
+                return None
+            return invite_calendar(self._invite(meeting, rep, lead, meeting.created_at))
+
+    def rep_feed_ics(self, rep_email: str) -> str | None:
+        """The rep's upcoming meetings as a subscribable calendar feed."""
+        rep = self.reps.rep(rep_email)
+        if rep is None:
+            return None
+        since = self.clock() - timedelta(days=1)
+        with unit_of_work(self._sessions) as session:
+            rows = session.execute(
+                select(Meeting, Lead)
+                .join(Lead, Lead.conversation_id == Meeting.conversation_id)
+                .where(Meeting.rep_email == rep.email, Meeting.end_utc >= since)
+                .order_by(Meeting.start_utc)
+            ).all()
+            invites = [self._invite(m, rep, lead, m.created_at) for m, lead in rows]
+        return feed_calendar(f"Leadbot meetings: {rep.name}", invites)
+
+
+def lead_summary(lead: Lead, answers: Dict[str, str | None]) -> str:
+    """The lead as text for a rep: normalised answers with what was typed, score, source."""
+    lines = ["Lead:"]
+    values = {
+        "name": lead.name,
+        "email": lead.email,
+        "role": f"{lead.role} ({lead.seniority})" if lead.role else None,
+        "company": lead.company,
+        "company_size": f"{lead.company_size} employees" if lead.company_size else None,
+        "budget": f"${lead.budget_usd:,} a year" if lead.budget_usd else None,
+        "timeline": (
+            "now"
+            if lead.timeline_months == 0
+            else f"in {lead.timeline_months} months"
+            if lead.timeline_months
+            else None
+        ),
+    }
+    for question in QUESTIONS:
+        typed = answers.get(question)
+        value = values.get(question) or "-"
+        extra = f'  (typed: "{typed}")' if typed and typed != values.get(question) else ""
+        lines.append(f"  {question.replace('_', ' ')}: {value}{extra}")
+    if lead.score is not None:
+        lines.append(f"\nScore: {lead.score}/{SCORE_MAX} ({(lead.tier or '').replace('_', ' ')})")
+        for hit in lead.score_breakdown or []:
+            lines.append(f"  {hit['points']:+d}  {hit['reason']}  [{hit['rule']}]")
+    source = lead.source or {}
+    if source:
+        lines.append("\nSource:")
+        for key, value in source.items():
+            lines.append(f"  {key}: {value}")
+    return "\n".join(lines)
+
+
+def lead_json(lead: Lead, answers: Dict[str, str | None]) -> Dict[str, Any]:
+    """The lead as the CRM webhook sends it (export fields + typed answers + breakdown)."""
+    from bot.leads.store import LeadStore
+
+    row = LeadStore._export_row(lead)
+    row["answers"] = answers
+    return row

@@ -1,0 +1,187 @@
+"""Settings for every Leadbot process, read from the environment (and `.env` at entry points).
+
+One `Settings.from_env()` is the only place a setting is read; services get the values they
+need through their constructors. `.env.example` documents every variable.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping, Tuple
+from urllib.parse import urlsplit
+
+from bot.config.currency import DEFAULT_RATES
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+# USD per unit of each currency; operators set their own in CURRENCY_RATES.
+DEFAULT_CURRENCY_RATES: Mapping[str, float] = DEFAULT_RATES
+
+
+def _bool(value: str | None, default: bool) -> bool:
+    if value is None or value.strip() == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _rates(value: str | None) -> Mapping[str, float]:
+    """Parse `EUR=1.08,GBP=1.27` on top of the defaults (so one override doesn't drop the rest)."""
+    rates = dict(DEFAULT_CURRENCY_RATES)
+    for pair in (value or "").split(","):
+        if not pair.strip():
+            continue
+        code, _, rate = pair.partition("=")
+        try:
+            rates[code.strip().upper()] = float(rate)
+        except ValueError as error:
+            raise ValueError(
+                f"CURRENCY_RATES: cannot read {pair.strip()!r} as CODE=rate"
+            ) from error
+    return rates
+
+
+def origin_of(url: str) -> str:
+    """`scheme://host[:port]` of a URL, as browsers send it in the Origin header."""
+    parts = urlsplit(url.strip())
+    return f"{parts.scheme}://{parts.netloc}".lower() if parts.scheme and parts.netloc else ""
+
+
+def _origins(value: str | None, public_base_url: str, web_port: int) -> Tuple[str, ...]:
+    """ALLOWED_ORIGINS (comma-separated) plus the web process's own origins, deduplicated."""
+    configured = [origin_of(item) for item in (value or "").split(",") if item.strip()]
+    if not configured:
+        configured = [f"http://127.0.0.1:{web_port}", f"http://localhost:{web_port}"]
+    own = origin_of(public_base_url)
+    return tuple(dict.fromkeys(origin for origin in [own, *configured] if origin))
+
+
+def _sqlite_default(name: str) -> str:
+    return f"sqlite:///{PROJECT_ROOT / 'var' / name}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable, with defaults that run on a laptop with nothing to edit."""
+
+    database_url: str = field(default_factory=lambda: _sqlite_default("leadbot.db"))
+    tracker_store_url: str = field(default_factory=lambda: _sqlite_default("tracker.db"))
+    lock_store_url: str = ""
+    host: str = "127.0.0.1"
+    rasa_port: int = 5005
+    action_port: int = 5055
+    action_endpoint_url: str = ""
+    model_dir: Path = PROJECT_ROOT / "models"
+    consent_text_version: str = "2026-11-01"
+    privacy_policy_url: str = "http://127.0.0.1:8080/privacy"
+    sales_contact_email: str = "sales@example.com"
+    currency_rates: Mapping[str, float] = field(
+        default_factory=lambda: dict(DEFAULT_CURRENCY_RATES)
+    )
+    check_email_deliverability: bool = False
+    reask_explain_after: int = 2
+    digression_confidence: float = 0.5
+    log_level: str = "INFO"
+    max_message_chars: int = 2000
+    # The web process (widget.js, demo pages, health): see bot/web/app.py.
+    web_port: int = 8080
+    public_base_url: str = "http://127.0.0.1:8080"
+    # Origins (scheme://host[:port]) of the sites allowed to embed the chat widget; the web
+    # process's own origins are always allowed.
+    allowed_origins: Tuple[str, ...] = ("http://127.0.0.1:8080", "http://localhost:8080")
+    widget_rate_limit: int = 20  # messages per sender per window
+    widget_rate_window_s: float = 10.0
+    # Scoring, routing and nurture: files a sales-ops person edits.
+    scoring_file: Path = PROJECT_ROOT / "config" / "scoring.yml"
+    reps_file: Path = PROJECT_ROOT / "config" / "reps.yml"
+    nurture_file: Path = PROJECT_ROOT / "config" / "nurture.yml"
+    # Overrides the sales_qualified threshold of the scoring file (None: the file decides).
+    score_threshold: int | None = None
+    # Outgoing email. Empty host: offline mode, messages are written to outbox_mail_dir.
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = True
+    smtp_from: str = "leadbot@localhost"
+    smtp_timeout_s: float = 10.0
+    outbox_mail_dir: Path = PROJECT_ROOT / "var" / "outbox-mail"
+    # Optional webhooks: Slack-compatible rep notification, CRM (lead JSON). Empty: off.
+    rep_webhook_url: str = ""
+    crm_webhook_url: str = ""
+    webhook_timeout_s: float = 10.0
+    # Reps' inbox: empty token means the inbox is disabled.
+    inbox_token: str = ""
+    # HMAC key for rep feed tokens; empty: read from (or created in) secret_key_file.
+    secret_key: str = ""
+    secret_key_file: Path = PROJECT_ROOT / "var" / "secret_key"
+    outbox_max_attempts: int = 8
+    worker_poll_seconds: float = 5.0
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Build settings from `env` (default: `os.environ`); unset or empty means default."""
+        env = os.environ if env is None else env
+        defaults = cls()
+
+        def get(name: str, default: str) -> str:
+            value = env.get(name, "")
+            return value if value.strip() else default
+
+        action_port = int(get("ACTION_PORT", str(defaults.action_port)))
+        host = get("BIND_HOST", defaults.host)
+        web_port = int(get("WEB_PORT", str(defaults.web_port)))
+        public_base_url = get("PUBLIC_BASE_URL", f"http://{host}:{web_port}").rstrip("/")
+        return cls(
+            database_url=get("DATABASE_URL", defaults.database_url),
+            tracker_store_url=get("TRACKER_STORE_URL", defaults.tracker_store_url),
+            lock_store_url=get("LOCK_STORE_URL", ""),
+            host=host,
+            rasa_port=int(get("RASA_PORT", str(defaults.rasa_port))),
+            action_port=action_port,
+            action_endpoint_url=get("ACTION_ENDPOINT_URL", f"http://{host}:{action_port}/webhook"),
+            model_dir=Path(get("MODEL_DIR", str(defaults.model_dir))),
+            consent_text_version=get("CONSENT_TEXT_VERSION", defaults.consent_text_version),
+            privacy_policy_url=get("PRIVACY_POLICY_URL", f"{public_base_url}/privacy"),
+            sales_contact_email=get("SALES_CONTACT_EMAIL", defaults.sales_contact_email),
+            currency_rates=_rates(env.get("CURRENCY_RATES")),
+            check_email_deliverability=_bool(env.get("EMAIL_CHECK_DELIVERABILITY"), False),
+            reask_explain_after=int(get("REASK_EXPLAIN_AFTER", str(defaults.reask_explain_after))),
+            digression_confidence=float(
+                get("DIGRESSION_CONFIDENCE", str(defaults.digression_confidence))
+            ),
+            log_level=get("LOG_LEVEL", defaults.log_level).upper(),
+            max_message_chars=int(get("MAX_MESSAGE_CHARS", str(defaults.max_message_chars))),
+            web_port=web_port,
+            public_base_url=public_base_url,
+            allowed_origins=_origins(env.get("ALLOWED_ORIGINS"), public_base_url, web_port),
+            widget_rate_limit=int(get("WIDGET_RATE_LIMIT", str(defaults.widget_rate_limit))),
+            widget_rate_window_s=float(
+                get("WIDGET_RATE_WINDOW_S", str(defaults.widget_rate_window_s))
+            ),
+            scoring_file=Path(get("SCORING_FILE", str(defaults.scoring_file))),
+            reps_file=Path(get("REPS_FILE", str(defaults.reps_file))),
+            nurture_file=Path(get("NURTURE_FILE", str(defaults.nurture_file))),
+            score_threshold=int(env["SCORE_THRESHOLD"])
+            if env.get("SCORE_THRESHOLD", "").strip()
+            else None,
+            smtp_host=get("SMTP_HOST", ""),
+            smtp_port=int(get("SMTP_PORT", str(defaults.smtp_port))),
+            smtp_user=get("SMTP_USER", ""),
+            smtp_password=env.get("SMTP_PASSWORD", ""),
+            smtp_starttls=_bool(env.get("SMTP_STARTTLS"), defaults.smtp_starttls),
+            smtp_from=get("SMTP_FROM", defaults.smtp_from),
+            smtp_timeout_s=float(get("SMTP_TIMEOUT_S", str(defaults.smtp_timeout_s))),
+            outbox_mail_dir=Path(get("OUTBOX_MAIL_DIR", str(defaults.outbox_mail_dir))),
+            rep_webhook_url=get("REP_WEBHOOK_URL", ""),
+            crm_webhook_url=get("CRM_WEBHOOK_URL", ""),
+            webhook_timeout_s=float(get("WEBHOOK_TIMEOUT_S", str(defaults.webhook_timeout_s))),
+            inbox_token=get("INBOX_TOKEN", ""),
+            secret_key=get("SECRET_KEY", ""),
+            secret_key_file=Path(get("SECRET_KEY_FILE", str(defaults.secret_key_file))),
+            outbox_max_attempts=int(get("OUTBOX_MAX_ATTEMPTS", str(defaults.outbox_max_attempts))),
+            worker_poll_seconds=float(
+                get("WORKER_POLL_SECONDS", str(defaults.worker_poll_seconds))
+            ),
+        )

@@ -1,0 +1,160 @@
+"""Dialogue decisions that don't need Rasa: which slot to ask next, whether a message mid-form
+is an answer or a digression, and which response to use for a re-ask or a question.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Callable, Collection, List, Mapping, Sequence, Tuple
+
+from bot.conversation.questions import FORM_SLOTS, QUESTIONS
+
+# Intents that, recognised with enough confidence, mean "not an answer": the form steps aside,
+# a rule handles the message, and the form asks the same question again afterwards.
+DIGRESSION_INTENTS = frozenset(
+    {
+        "ask_what_you_do",
+        "ask_pricing",
+        "ask_why_needed",
+        "ask_security",
+        "bot_challenge",
+        "stop_form",
+        "goodbye",
+        "human_handoff",
+        "delete_data",
+        "show_my_data",
+        "out_of_scope",
+        "empty_message",
+        "message_too_long",
+    }
+)
+
+# Questions answered by a fixed response, wherever the conversation is.
+ANSWERS: Mapping[str, str] = {
+    "ask_what_you_do": "utter_what_we_do",
+    "ask_pricing": "utter_pricing",
+    "ask_security": "utter_security",
+    "bot_challenge": "utter_iamabot",
+}
+
+
+@dataclass(frozen=True)
+class Turn:
+    """What the visitor just said, as the NLU understood it."""
+
+    text: str
+    intent: str | None
+    confidence: float
+    entities: Mapping[str, str]
+
+
+# Digressions whose wording overlaps real answers ("later this year" reads like "later");
+# for questions whose answers have a shape a parser can confirm, a parsed answer wins.
+SOFT_DIGRESSIONS = frozenset({"stop_form", "goodbye", "out_of_scope"})
+SHAPED_ANSWERS = frozenset({"email", "company_size", "budget", "timeline", "meeting_choice"})
+# Answers that are attempts, just unusable ones (markup, a wall of text): they get the
+# question's specific re-ask rather than the off-topic reply.
+MALFORMED_ANSWERS = frozenset({"markup", "too_long"})
+
+
+BUTTON_ANSWER = re.compile(
+    r"^/(affirm|deny|choose_meeting|other_times|request_callback)(\{.*\})?\s*$"
+)
+
+
+def is_unknown_button(turn: Turn) -> bool:
+    """A payload that is no answer to a question: an old button, or one we don't have.
+
+    Rasa runs an unknown payload ("/no_such_button") through the NLU, which may well call it
+    "deny": it must never be read as an answer.
+    """
+    return turn.text.startswith("/") and not BUTTON_ANSWER.match(turn.text)
+
+
+def is_digression(
+    turn: Turn,
+    threshold: float,
+    requested_slot: str | None = None,
+    check_answer: Callable[[], str] = lambda: "invalid",
+) -> bool:
+    """True when the message is confidently something other than an answer.
+
+    `check_answer` says what the requested question's parser makes of the message: "ok", or
+    the error code.
+    """
+    if turn.text.startswith("/"):
+        # A button's payload: a digression only if it is one of those intents' buttons.
+        return turn.intent in DIGRESSION_INTENTS and turn.text[1:].startswith(turn.intent or "")
+    if turn.intent not in DIGRESSION_INTENTS or turn.confidence < threshold:
+        return False
+    verdict = check_answer()
+    if verdict in MALFORMED_ANSWERS:
+        # A wall of text or markup says little about intent; re-ask the question instead.
+        return False
+    if turn.intent in SOFT_DIGRESSIONS and requested_slot in SHAPED_ANSWERS:
+        return verdict != "ok"
+    return True
+
+
+def required_slots(slots: Mapping[str, Any]) -> List[str]:
+    """The form's questions; a visitor who declined consent is asked nothing more."""
+    if slots.get("consent") is False:
+        return ["consent"]
+    if slots.get("meeting_offered"):
+        # A sales-qualified lead is offered a meeting as the last step.
+        return [*FORM_SLOTS, "meeting_choice"]
+    return list(FORM_SLOTS)
+
+
+def next_slot(slots: Mapping[str, Any]) -> str | None:
+    return next((slot for slot in required_slots(slots) if slots.get(slot) is None), None)
+
+
+def answer_response(intent: str | None, requested_slot: str | None) -> str:
+    """The response for a question: "why do you need this?" depends on what was asked."""
+    if intent == "ask_why_needed":
+        return f"utter_why_{requested_slot}" if requested_slot else "utter_why_general"
+    return ANSWERS.get(intent or "", "utter_what_i_can_do")
+
+
+def reask_responses(
+    slot: str,
+    error: str | None,
+    attempts: int,
+    explain_after: int,
+    available: Collection[str],
+) -> List[str]:
+    """Responses that ask for `slot`: the question, or a re-ask that says what was wrong.
+
+    The most specific response wins: `utter_invalid_<slot>_<error>`, else a response for the
+    error whatever the question (`utter_invalid_<error>`, followed by the question), else
+    `utter_invalid_<slot>`. After `explain_after` failed attempts in a row, the re-ask is
+    preceded by why we ask.
+    """
+    if error is None:
+        return [f"utter_ask_{slot}"]
+    if f"utter_invalid_{slot}_{error}" in available:
+        responses = [f"utter_invalid_{slot}_{error}"]
+    elif f"utter_invalid_{error}" in available:
+        responses = [f"utter_invalid_{error}", f"utter_ask_{slot}"]
+    else:
+        responses = [f"utter_invalid_{slot}"]
+    if attempts >= explain_after and f"utter_why_{slot}" in available:
+        responses.insert(0, f"utter_why_{slot}")
+    return responses
+
+
+def encode_error(slot: str, error: str) -> str:
+    return f"{slot}:{error}"
+
+
+def decode_error(value: str | None) -> Tuple[str | None, str | None]:
+    if not value or ":" not in value:
+        return None, None
+    slot, _, error = value.partition(":")
+    return slot, error
+
+
+def filled_questions(slots: Mapping[str, Any]) -> Sequence[str]:
+    return [slot for slot in QUESTIONS if slots.get(slot) is not None]

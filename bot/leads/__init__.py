@@ -1,0 +1,2 @@
+"""Leads: the one lead record and its views (export, CSV, CRM, "what we know"), the lead
+store with consent and erasure, and where a lead came from."""

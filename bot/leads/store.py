@@ -1,0 +1,310 @@
+"""Lead persistence: consent, answers, hand-off flags, export and erasure.
+
+Every method is one short transaction. Nothing is written for a conversation until the
+visitor has consented (`start` is only called then); later writes for a conversation with
+no lead are refused, which is how "no personal data before consent" is enforced here too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Dict, List, Mapping
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.engine import Engine
+
+from bot.clock import utc_now
+from bot.storage.engine import make_session_factory, unit_of_work
+from bot.storage.models import (
+    ConsentRecord,
+    ErasureAudit,
+    Lead,
+    LeadAnswer,
+    Meeting,
+    NurtureEnrollment,
+    NurtureSend,
+    OutboxItem,
+)
+
+# Lead columns each question may set (a declined or unknown answer clears them).
+ANSWER_COLUMNS: Mapping[str, tuple] = {
+    "name": ("name",),
+    "email": ("email", "email_free_mail"),
+    "role": ("role", "seniority"),
+    "company": ("company",),
+    "company_size": ("company_size",),
+    "budget": ("budget_usd",),
+    "timeline": ("timeline_months",),
+}
+
+EXPORT_FIELDS = (
+    "conversation_id",
+    "name",
+    "email",
+    "role",
+    "seniority",
+    "company",
+    "company_size",
+    "budget_usd",
+    "timeline_months",
+    "consent_at",
+    "nurture_consent",
+    "score",
+    "tier",
+    "outcome",
+    "meeting_start",
+    "rep_email",
+    "source",
+    "created_at",
+)
+
+
+@dataclass(frozen=True)
+class StoredAnswer:
+    raw_text: str | None
+    status: str
+    corrections: int
+
+
+@dataclass(frozen=True)
+class LeadSnapshot:
+    """A lead as read from the database, detached from any session."""
+
+    conversation_id: str
+    fields: Mapping[str, Any]
+    status: str
+    needs_human: bool
+    email_free_mail: bool | None
+    answers: Mapping[str, StoredAnswer] = field(default_factory=dict)
+
+    def __getitem__(self, key: str) -> Any:
+        return self.fields[key]
+
+
+@dataclass(frozen=True)
+class ErasureReport:
+    leads_erased: int
+    consent_records_erased: int
+
+    @property
+    def anything_erased(self) -> bool:
+        return bool(self.leads_erased or self.consent_records_erased)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+class LeadStore:
+    """Reads and writes leads through SQLAlchemy; one instance per process."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._sessions = make_session_factory(engine)
+
+    # -- consent -------------------------------------------------------------------------
+    def start(
+        self,
+        conversation_id: str,
+        consent_version: str,
+        source: Mapping[str, Any] | None = None,
+        at: datetime | None = None,
+    ) -> None:
+        """Record consent to be contacted and create the lead (idempotent on re-consent)."""
+        at = at or utc_now()
+        with unit_of_work(self._sessions) as session:
+            session.add(
+                ConsentRecord(
+                    conversation_id=conversation_id,
+                    purpose="contact",
+                    granted=True,
+                    text_version=consent_version,
+                    recorded_at=at,
+                )
+            )
+            lead = self._lead(session, conversation_id)
+            if lead is None:
+                session.add(
+                    Lead(
+                        conversation_id=conversation_id,
+                        consent_at=at,
+                        consent_version=consent_version,
+                        nurture_consent=False,
+                        outcome="none",
+                        status="in_progress",
+                        needs_human=False,
+                        source=dict(source) if source else None,
+                        created_at=at,
+                        updated_at=at,
+                    )
+                )
+            else:
+                lead.consent_at, lead.consent_version = at, consent_version
+                if source and not lead.source:
+                    lead.source = dict(source)
+
+    def record_nurture_consent(
+        self, conversation_id: str, granted: bool, consent_version: str
+    ) -> bool:
+        """Record the separate yes/no to follow-up emails; False if there is no lead."""
+        with unit_of_work(self._sessions) as session:
+            lead = self._lead(session, conversation_id)
+            if lead is None:
+                return False
+            lead.nurture_consent = granted
+            session.add(
+                ConsentRecord(
+                    conversation_id=conversation_id,
+                    purpose="nurture",
+                    granted=granted,
+                    text_version=consent_version,
+                )
+            )
+            return True
+
+    # -- answers -------------------------------------------------------------------------
+    def record_answer(
+        self,
+        conversation_id: str,
+        slot: str,
+        raw_text: str | None,
+        status: str,
+        values: Mapping[str, Any],
+    ) -> bool:
+        """Store the latest answer to `slot`; False (and nothing written) without consent."""
+        if slot not in ANSWER_COLUMNS:
+            raise ValueError(f"unknown question {slot!r}")
+        unknown = set(values) - set(ANSWER_COLUMNS[slot])
+        if unknown:
+            raise ValueError(f"{slot} cannot set {sorted(unknown)}")
+        with unit_of_work(self._sessions) as session:
+            lead = self._lead(session, conversation_id)
+            if lead is None:
+                return False
+            for column in ANSWER_COLUMNS[slot]:
+                setattr(lead, column, values.get(column))
+            answer = session.execute(
+                select(LeadAnswer).where(LeadAnswer.lead_id == lead.id, LeadAnswer.slot == slot)
+            ).scalar_one_or_none()
+            if answer is None:
+                session.add(
+                    LeadAnswer(
+                        lead_id=lead.id, slot=slot, raw_text=raw_text, status=status, corrections=0
+                    )
+                )
+            else:
+                answer.corrections += 1
+                answer.raw_text, answer.status, answer.answered_at = raw_text, status, utc_now()
+            lead.updated_at = utc_now()
+            return True
+
+    def set_status(self, conversation_id: str, status: str) -> bool:
+        if status not in {"in_progress", "paused", "complete"}:
+            raise ValueError(f"unknown lead status {status!r}")
+        with unit_of_work(self._sessions) as session:
+            lead = self._lead(session, conversation_id)
+            if lead is None:
+                return False
+            lead.status = status
+            return True
+
+    def request_human(self, conversation_id: str) -> bool:
+        """Flag the lead for a person; False when there is no lead (no consent)."""
+        with unit_of_work(self._sessions) as session:
+            lead = self._lead(session, conversation_id)
+            if lead is None:
+                return False
+            lead.needs_human = True
+            lead.handoff_requested_at = utc_now()
+            return True
+
+    def record_score(
+        self, conversation_id: str, score: int, tier: str, breakdown: List[Dict[str, Any]]
+    ) -> bool:
+        """Store a score, its tier and its per-rule breakdown (bot.scoring); False if no lead."""
+        with unit_of_work(self._sessions) as session:
+            lead = self._lead(session, conversation_id)
+            if lead is None:
+                return False
+            lead.score, lead.tier, lead.score_breakdown = score, tier, list(breakdown)
+            return True
+
+    # -- reading -------------------------------------------------------------------------
+    def get(self, conversation_id: str) -> LeadSnapshot | None:
+        with unit_of_work(self._sessions) as session:
+            lead = self._lead(session, conversation_id)
+            return self._snapshot(lead) if lead else None
+
+    def export(self) -> List[Dict[str, Any]]:
+        """Every lead in the JSON shape of `python -m bot leads export` (a contract)."""
+        with unit_of_work(self._sessions) as session:
+            leads = session.execute(select(Lead).order_by(Lead.created_at, Lead.id)).scalars()
+            return [self._export_row(lead) for lead in leads]
+
+    # -- erasure -------------------------------------------------------------------------
+    def erase(self, conversation_id: str) -> ErasureReport:
+        """Delete the lead, its answers and consent records; keep an anonymous audit entry."""
+        with unit_of_work(self._sessions) as session:
+            lead = self._lead(session, conversation_id)
+            leads_erased = 0
+            if lead is not None:
+                session.delete(lead)  # answers go with it (cascade)
+                leads_erased = 1
+            consent_erased = session.execute(
+                delete(ConsentRecord).where(ConsentRecord.conversation_id == conversation_id)
+            ).rowcount
+            # Meetings, nurture enrollments (their sends cascade) and outbox deliveries hold
+            # personal data too; the anonymous audit below stays as it was (counts only).
+            enrollments = select(NurtureEnrollment.id).where(
+                NurtureEnrollment.conversation_id == conversation_id
+            )
+            session.execute(
+                delete(NurtureSend)
+                .where(NurtureSend.enrollment_id.in_(enrollments))
+                .execution_options(synchronize_session=False)
+            )
+            for model in (NurtureEnrollment, Meeting, OutboxItem):
+                session.execute(
+                    delete(model)
+                    .where(model.conversation_id == conversation_id)
+                    .execution_options(synchronize_session=False)
+                )
+            session.add(
+                ErasureAudit(leads_erased=leads_erased, consent_records_erased=consent_erased)
+            )
+            return ErasureReport(leads_erased, consent_erased)
+
+    def erasure_count(self) -> int:
+        with unit_of_work(self._sessions) as session:
+            return session.execute(select(func.count()).select_from(ErasureAudit)).scalar_one()
+
+    # -- helpers -------------------------------------------------------------------------
+    @staticmethod
+    def _lead(session, conversation_id: str) -> Lead | None:  # type: ignore[no-untyped-def]
+        return session.execute(
+            select(Lead).where(Lead.conversation_id == conversation_id)
+        ).scalar_one_or_none()
+
+    @staticmethod
+    def _export_row(lead: Lead) -> Dict[str, Any]:
+        row: Dict[str, Any] = {name: getattr(lead, name) for name in EXPORT_FIELDS}
+        for name in ("consent_at", "meeting_start", "created_at"):
+            row[name] = _iso(row[name])
+        row["email_free_mail"] = lead.email_free_mail
+        row["status"] = lead.status
+        row["needs_human"] = lead.needs_human
+        row["score_breakdown"] = lead.score_breakdown
+        return row
+
+    def _snapshot(self, lead: Lead) -> LeadSnapshot:
+        return LeadSnapshot(
+            conversation_id=lead.conversation_id,
+            fields=self._export_row(lead),
+            status=lead.status,
+            needs_human=lead.needs_human,
+            email_free_mail=lead.email_free_mail,
+            answers={
+                answer.slot: StoredAnswer(answer.raw_text, answer.status, answer.corrections)
+                for answer in lead.answers
+            },
+        )

@@ -1,0 +1,257 @@
+"""The outbox: deliveries (emails, webhooks) written in the same transaction as what caused them.
+
+The conversation only ever enqueues; a worker claims, delivers and records the result, retrying
+with capped exponential backoff and jitter. Claiming is safe with several workers: on PostgreSQL
+`SELECT ... FOR UPDATE SKIP LOCKED`, on SQLite a conditional UPDATE whose row count says who won.
+A claim expires (`claimed_until`) so a crashed worker's items are picked up again.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Callable, Dict, List, Mapping
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from bot.clock import utc_now
+from bot.storage.engine import make_session_factory, unit_of_work
+from bot.storage.models import OutboxItem
+
+log = logging.getLogger(__name__)
+
+KINDS = ("email", "webhook")
+STATUSES = ("pending", "sending", "sent", "failed")
+MAX_ERROR_CHARS = 200
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Delay before retry n: base * 2^(n-1), capped, then jittered down to (1 - jitter) of it.
+
+    Jitter spreads the retries of many items that failed together (an endpoint that was down)
+    so they don't all hit it again in the same second.
+    """
+
+    base_seconds: float = 30.0
+    cap_seconds: float = 3600.0
+    jitter: float = 0.5
+
+    def delay(self, attempts: int, rng: Callable[[], float] = random.random) -> timedelta:
+        exponential = min(self.cap_seconds, self.base_seconds * 2 ** max(0, attempts - 1))
+        return timedelta(seconds=exponential * (1 - self.jitter * rng()))
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    kind: str
+    purpose: str
+    payload: Mapping[str, Any]
+    attempts: int  # before this one
+
+
+@dataclass(frozen=True)
+class FailedItem:
+    id: int
+    kind: str
+    purpose: str
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class OutboxStatus:
+    counts: Mapping[str, int]
+    failed: List[FailedItem] = field(default_factory=list)
+
+    def render(self) -> str:
+        lines = ["outbox: " + ", ".join(f"{s} {self.counts.get(s, 0)}" for s in STATUSES)]
+        for item in self.failed:
+            lines.append(
+                f"  failed #{item.id} {item.kind}/{item.purpose} after {item.attempts} attempts: "
+                f"{item.last_error or '?'} (queued {item.created_at:%Y-%m-%d %H:%M}Z)"
+            )
+        return "\n".join(lines)
+
+
+def enqueue(
+    session: Session,
+    kind: str,
+    purpose: str,
+    payload: Mapping[str, Any],
+    conversation_id: str | None = None,
+    now: datetime | None = None,
+) -> OutboxItem:
+    """Add a delivery to the caller's transaction: it exists if and only if that commits."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown outbox kind {kind!r}")
+    now = now or utc_now()
+    item = OutboxItem(
+        kind=kind,
+        purpose=purpose,
+        conversation_id=conversation_id,
+        payload=dict(payload),
+        status="pending",
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    session.add(item)
+    return item
+
+
+class Outbox:
+    """Claims and settles outbox items; one per worker process (thread-safe: no shared state)."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        max_attempts: int = 8,
+        backoff: Backoff = Backoff(),
+        claim_seconds: float = 300.0,
+        rng: Callable[[], float] = random.random,
+    ) -> None:
+        self._engine = engine
+        self._sessions = make_session_factory(engine)
+        self.max_attempts = max_attempts
+        self.backoff = backoff
+        self.claim_seconds = claim_seconds
+        self._rng = rng
+
+    def _claimable(self, now: datetime):  # type: ignore[no-untyped-def]
+        return or_(
+            and_(OutboxItem.status == "pending", OutboxItem.next_attempt_at <= now),
+            and_(OutboxItem.status == "sending", OutboxItem.claimed_until < now),
+        )
+
+    def claim(self, now: datetime, limit: int = 20) -> List[Claimed]:
+        """Mark up to `limit` due items as ours (status 'sending') and return them."""
+        until = now + timedelta(seconds=self.claim_seconds)
+        for _ in range(5):  # SQLite: another worker may win every candidate; look again
+            claimed = self._claim_once(now, until, limit)
+            if claimed or self._engine.dialect.name == "postgresql" or not self._any_due(now):
+                return claimed
+        return []
+
+    def _any_due(self, now: datetime) -> bool:
+        with unit_of_work(self._sessions) as session:
+            return (
+                session.execute(select(OutboxItem.id).where(self._claimable(now)).limit(1)).first()
+                is not None
+            )
+
+    def _claim_once(self, now: datetime, until: datetime, limit: int) -> List[Claimed]:
+        order = (OutboxItem.next_attempt_at, OutboxItem.id)
+        with unit_of_work(self._sessions) as session:
+            if self._engine.dialect.name == "postgresql":
+                rows = (
+                    session.execute(
+                        select(OutboxItem)
+                        .where(self._claimable(now))
+                        .order_by(*order)
+                        .limit(limit)
+                        .with_for_update(skip_locked=True)
+                    )
+                    .scalars()
+                    .all()
+                )
+                for row in rows:
+                    row.status, row.claimed_until = "sending", until
+                return [self._claimed(row) for row in rows]
+            # SQLite: read candidates, then claim each with a conditional UPDATE; a row another
+            # worker claimed in between no longer matches, and its row count is 0.
+            ids = session.execute(
+                select(OutboxItem.id).where(self._claimable(now)).order_by(*order).limit(limit)
+            ).scalars()
+            won = []
+            for item_id in list(ids):
+                claimed = session.execute(
+                    update(OutboxItem)
+                    .where(OutboxItem.id == item_id, self._claimable(now))
+                    .values(status="sending", claimed_until=until)
+                    .execution_options(synchronize_session=False)
+                ).rowcount
+                if claimed == 1:
+                    won.append(item_id)
+            if not won:
+                return []
+            rows = session.execute(select(OutboxItem).where(OutboxItem.id.in_(won))).scalars()
+            return sorted((self._claimed(row) for row in rows), key=lambda c: won.index(c.id))
+
+    @staticmethod
+    def _claimed(row: OutboxItem) -> Claimed:
+        return Claimed(row.id, row.kind, row.purpose, dict(row.payload), row.attempts)
+
+    def mark_sent(self, item_id: int, now: datetime) -> None:
+        with unit_of_work(self._sessions) as session:
+            session.execute(
+                update(OutboxItem)
+                .where(OutboxItem.id == item_id, OutboxItem.status == "sending")
+                .values(
+                    status="sent",
+                    sent_at=now,
+                    attempts=OutboxItem.attempts + 1,
+                    claimed_until=None,
+                    last_error=None,
+                )
+                .execution_options(synchronize_session=False)
+            )
+
+    def mark_failed(self, item_id: int, now: datetime, error: str) -> str:
+        """Record a failed attempt: back to 'pending' after a backoff, or 'failed' for good."""
+        error = error[:MAX_ERROR_CHARS]
+        with unit_of_work(self._sessions) as session:
+            row = session.get(OutboxItem, item_id)
+            if row is None or row.status != "sending":
+                return row.status if row else "gone"  # erased meanwhile
+            row.attempts += 1
+            row.last_error = error
+            row.claimed_until = None
+            if row.attempts >= self.max_attempts:
+                row.status = "failed"
+                log.warning(
+                    "outbox item %s (%s/%s) failed after %d attempts: %s",
+                    row.id,
+                    row.kind,
+                    row.purpose,
+                    row.attempts,
+                    error,
+                )
+            else:
+                row.status = "pending"
+                row.next_attempt_at = now + self.backoff.delay(row.attempts, self._rng)
+            return row.status
+
+    def status(self, failed_limit: int = 50) -> OutboxStatus:
+        with unit_of_work(self._sessions) as session:
+            counts: Dict[str, int] = dict(
+                session.execute(
+                    select(OutboxItem.status, func.count()).group_by(OutboxItem.status)
+                ).all()
+            )
+            failed = [
+                FailedItem(r.id, r.kind, r.purpose, r.attempts, r.last_error, r.created_at)
+                for r in session.execute(
+                    select(OutboxItem)
+                    .where(OutboxItem.status == "failed")
+                    .order_by(OutboxItem.id.desc())
+                    .limit(failed_limit)
+                ).scalars()
+            ]
+            return OutboxStatus({s: counts.get(s, 0) for s in STATUSES}, failed)
+
+    def retry_failed(self, now: datetime) -> int:
+        """Put failed items back in the queue (after fixing the endpoint); returns how many."""
+        with unit_of_work(self._sessions) as session:
+            return session.execute(
+                update(OutboxItem)
+                .where(OutboxItem.status == "failed")
+                .values(status="pending", attempts=0, next_attempt_at=now)
+                .execution_options(synchronize_session=False)
+            ).rowcount

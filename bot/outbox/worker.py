@@ -1,0 +1,129 @@
+"""`python -m bot worker`: queues due nurture steps and delivers the outbox, with retries.
+
+The clock is injected (`clock: Callable[[], datetime]`) so tests can move time forward.
+SIGINT/SIGTERM finish the current delivery and stop; nothing is lost (a claimed item whose
+worker died is claimed again when its claim expires).
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Callable
+
+from bot.clock import utc_now
+from bot.nurture.service import NurtureService
+from bot.outbox.delivery import Dispatcher
+from bot.outbox.queue import Outbox
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class WorkerReport:
+    nurture_queued: int = 0
+    delivered: int = 0
+    retrying: int = 0
+    failed: int = 0
+
+    def add(self, other: WorkerReport) -> None:
+        self.nurture_queued += other.nurture_queued
+        self.delivered += other.delivered
+        self.retrying += other.retrying
+        self.failed += other.failed
+
+
+class Worker:
+    def __init__(
+        self,
+        outbox: Outbox,
+        dispatcher: Dispatcher,
+        nurture: NurtureService | None = None,
+        clock: Callable[[], datetime] = utc_now,
+        poll_seconds: float = 5.0,
+        batch: int = 20,
+    ) -> None:
+        self.outbox = outbox
+        self.dispatcher = dispatcher
+        self.nurture = nurture
+        self.clock = clock
+        self.poll_seconds = poll_seconds
+        self.batch = batch
+        self.stopping = threading.Event()
+
+    def run_once(self) -> WorkerReport:
+        """Queue due nurture steps, then deliver everything due, batch by batch."""
+        report = WorkerReport()
+        if self.nurture is not None:
+            report.nurture_queued = self.nurture.queue_due()
+        while not self.stopping.is_set():
+            claimed = self.outbox.claim(self.clock(), self.batch)
+            if not claimed:
+                break
+            for item in claimed:
+                result = self.dispatcher.deliver(item)
+                if result.ok:
+                    self.outbox.mark_sent(item.id, self.clock())
+                    report.delivered += 1
+                else:
+                    status = self.outbox.mark_failed(item.id, self.clock(), result.error or "?")
+                    if status == "failed":
+                        report.failed += 1
+                    else:
+                        report.retrying += 1
+        return report
+
+    def run(self) -> None:
+        """Loop until `stop()` (or a signal); sleeps `poll_seconds` between rounds."""
+        while not self.stopping.is_set():
+            try:
+                report = self.run_once()
+                if report.delivered or report.failed or report.nurture_queued:
+                    log.info("worker round: %s", report)
+            except Exception:  # noqa: BLE001 - a database hiccup must not kill the worker
+                log.exception("worker round failed; retrying after the poll interval")
+            self.stopping.wait(self.poll_seconds)
+
+    def stop(self, *_: object) -> None:
+        self.stopping.set()
+
+    def install_signal_handlers(self) -> None:
+        signal.signal(signal.SIGINT, self.stop)
+        signal.signal(signal.SIGTERM, self.stop)
+
+
+def build_worker(settings, clock: Callable[[], datetime] = utc_now) -> Worker:  # type: ignore[no-untyped-def]
+    """A worker wired from settings: outbox, SMTP/folder email, webhooks, nurture."""
+    from bot.services import build_services
+
+    services = build_services(settings, clock)
+    return Worker(
+        services.outbox,
+        Dispatcher.from_settings(settings),
+        services.nurture,
+        clock,
+        settings.worker_poll_seconds,
+    )
+
+
+def main(settings, once: bool = False) -> int:  # type: ignore[no-untyped-def]
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(message)s")
+    worker = build_worker(settings)
+    worker.install_signal_handlers()
+    try:
+        if once:
+            report = worker.run_once()
+            print(
+                f"nurture queued {report.nurture_queued}, delivered {report.delivered}, "
+                f"retrying {report.retrying}, failed {report.failed}"
+            )
+        else:
+            log.info("worker started (poll every %ss); Ctrl-C stops", worker.poll_seconds)
+            worker.run()
+            log.info("worker stopped")
+    finally:
+        worker.dispatcher.close()
+    return 0

@@ -1,0 +1,89 @@
+"""The composition root: every service of Leadbot wired from one `Settings`, in one place.
+
+The action server, the web process, the worker and the CLI call `build_services()`; nothing
+else constructs a service from settings, so the processes can't drift apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.engine import Engine
+
+from bot.booking.reps import RepsConfig, load_reps
+from bot.booking.service import BookingService
+from bot.clock import Clock, utc_now
+from bot.config.settings import Settings
+from bot.conversation.outcomes import Outcomes
+from bot.conversation.questions import AnswerContext
+from bot.leads.store import LeadStore
+from bot.nurture.service import NurtureService, load_nurture
+from bot.outbox.queue import Outbox
+from bot.scoring.rules import ScoringRules, load_rules
+from bot.storage.engine import make_engine
+from bot.web.urls import PublicUrls
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    clock: Clock
+    engine: Engine
+    urls: PublicUrls
+    leads: LeadStore
+    rules: ScoringRules
+    reps: RepsConfig
+    booking: BookingService
+    nurture: NurtureService
+    outbox: Outbox
+    outcomes: Outcomes
+
+    def answer_context(self) -> AnswerContext:
+        """What the answer parsers need from outside: today, currency rates, email checks."""
+        return AnswerContext(
+            today=self.clock().date(),
+            currency_rates=self.settings.currency_rates,
+            check_deliverability=self.settings.check_email_deliverability,
+        )
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
+    """Every service, sharing one engine. Config files are validated here: a broken file
+    stops the process with its line named (`python -m bot score` checks scoring.yml alone)."""
+    engine = make_engine(settings.database_url)
+    urls = PublicUrls(settings.public_base_url)
+    leads = LeadStore(engine)
+    rules = load_rules(settings.scoring_file, settings.score_threshold)
+    reps = load_reps(settings.reps_file)
+    booking = BookingService(
+        engine,
+        reps,
+        clock,
+        urls,
+        rep_webhook_url=settings.rep_webhook_url,
+        crm_webhook_url=settings.crm_webhook_url,
+    )
+    nurture = NurtureService(
+        engine,
+        load_nurture(settings.nurture_file),
+        clock,
+        urls,
+        consent_version=settings.consent_text_version,
+        crm_webhook_url=settings.crm_webhook_url,
+    )
+    return Services(
+        settings=settings,
+        clock=clock,
+        engine=engine,
+        urls=urls,
+        leads=leads,
+        rules=rules,
+        reps=reps,
+        booking=booking,
+        nurture=nurture,
+        outbox=Outbox(engine, max_attempts=settings.outbox_max_attempts),
+        outcomes=Outcomes(leads, rules, booking, nurture),
+    )

@@ -1,0 +1,217 @@
+"""SQLAlchemy models: leads, their answers, consent records and the anonymous erasure audit.
+
+Schema changes go through Alembic migrations in `bot/migrations/versions/`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import declarative_base, relationship
+
+from bot.clock import utc_now
+
+Base = declarative_base()
+
+
+class UTCDateTime(TypeDecorator):
+    """Stores aware UTC datetimes; SQLite forgets the zone, so it is put back on read."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect):  # type: ignore[no-untyped-def]
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; Leadbot stores UTC-aware datetimes only")
+        return value.astimezone(timezone.utc)
+
+    def process_result_value(self, value: datetime | None, dialect):  # type: ignore[no-untyped-def]
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+class Lead(Base):
+    """One visitor who consented to be contacted, keyed by the Rasa sender id."""
+
+    __tablename__ = "leads"
+
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(String(255), nullable=False, unique=True, index=True)
+    name = Column(String(200))
+    email = Column(String(320))
+    email_free_mail = Column(Boolean)
+    role = Column(String(200))
+    seniority = Column(String(20))
+    company = Column(String(200))
+    company_size = Column(Integer)
+    budget_usd = Column(Integer)
+    timeline_months = Column(Integer)
+    consent_at = Column(UTCDateTime, nullable=False)
+    consent_version = Column(String(40), nullable=False)
+    nurture_consent = Column(Boolean, nullable=False, default=False)
+    score = Column(Integer)
+    tier = Column(String(40))
+    outcome = Column(String(20), nullable=False, default="none")
+    meeting_start = Column(UTCDateTime)
+    rep_email = Column(String(320))
+    source = Column(JSON)
+    # in_progress -> complete; paused when the visitor says "not now" mid-form.
+    status = Column(String(20), nullable=False, default="in_progress")
+    needs_human = Column(Boolean, nullable=False, default=False)
+    handoff_requested_at = Column(UTCDateTime)
+    created_at = Column(UTCDateTime, nullable=False, default=utc_now)
+    updated_at = Column(UTCDateTime, nullable=False, default=utc_now, onupdate=utc_now)
+    # The scoring rules that fired: [{"rule", "points", "reason"}] (bot.scoring.RuleHit).
+    score_breakdown = Column(JSON)
+
+    answers = relationship(
+        "LeadAnswer", back_populates="lead", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class LeadAnswer(Base):
+    """The visitor's latest answer to one question, as typed and as understood."""
+
+    __tablename__ = "lead_answers"
+    __table_args__ = (UniqueConstraint("lead_id", "slot", name="uq_lead_answers_lead_slot"),)
+
+    id = Column(Integer, primary_key=True)
+    lead_id = Column(
+        Integer, ForeignKey("leads.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    slot = Column(String(40), nullable=False)
+    raw_text = Column(Text)
+    # ok | declined | unknown (see bot.answers.Status)
+    status = Column(String(20), nullable=False)
+    # How many times this answer was changed after first given (corrections).
+    corrections = Column(Integer, nullable=False, default=0)
+    answered_at = Column(UTCDateTime, nullable=False, default=utc_now)
+
+    lead = relationship("Lead", back_populates="answers")
+
+
+class ConsentRecord(Base):
+    """Proof of consent: which text version, for which purpose, when, in which conversation."""
+
+    __tablename__ = "consent_records"
+
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(String(255), nullable=False, index=True)
+    # contact: store the answers and be contacted about this request; nurture: follow-up emails
+    purpose = Column(String(20), nullable=False)
+    granted = Column(Boolean, nullable=False)
+    text_version = Column(String(40), nullable=False)
+    recorded_at = Column(UTCDateTime, nullable=False, default=utc_now)
+
+
+class ErasureAudit(Base):
+    """That an erasure happened, and nothing about whom: no id, no text, only counts."""
+
+    __tablename__ = "erasure_audit"
+
+    id = Column(Integer, primary_key=True)
+    erased_at = Column(UTCDateTime, nullable=False, default=utc_now)
+    leads_erased = Column(Integer, nullable=False)
+    consent_records_erased = Column(Integer, nullable=False)
+
+
+class Meeting(Base):
+    """A booked meeting. The unique (rep, start) pair is what makes double booking impossible."""
+
+    __tablename__ = "meetings"
+    __table_args__ = (UniqueConstraint("rep_email", "start_utc", name="uq_meetings_rep_start"),)
+
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(String(255), nullable=False, index=True)
+    rep_email = Column(String(320), nullable=False)
+    start_utc = Column(UTCDateTime, nullable=False)
+    end_utc = Column(UTCDateTime, nullable=False)
+    visitor_tz = Column(String(64))
+    # Secret for the visitor's own invite link (/invite/<token>.ics).
+    ics_token = Column(String(64), nullable=False, unique=True)
+    created_at = Column(UTCDateTime, nullable=False, default=utc_now)
+
+
+class RoutingCursor(Base):
+    """Round-robin position per segment; advanced with an UPDATE, so concurrent offers differ."""
+
+    __tablename__ = "routing_cursors"
+
+    segment = Column(String(64), primary_key=True)
+    position = Column(Integer, nullable=False, default=0)
+
+
+class OutboxItem(Base):
+    """A delivery to make (email or webhook), written in the transaction that caused it."""
+
+    __tablename__ = "outbox"
+
+    id = Column(Integer, primary_key=True)
+    kind = Column(String(20), nullable=False)  # email | webhook
+    # booking | nurture: what caused it (unsubscribing cancels pending nurture items).
+    purpose = Column(String(20), nullable=False)
+    # Which conversation the payload is about, so erasure can delete it (null: nobody's).
+    conversation_id = Column(String(255), index=True)
+    payload = Column(JSON, nullable=False)
+    status = Column(String(20), nullable=False, default="pending")  # pending|sending|sent|failed
+    attempts = Column(Integer, nullable=False, default=0)
+    next_attempt_at = Column(UTCDateTime, nullable=False, index=True)
+    claimed_until = Column(UTCDateTime)
+    # Only the endpoint's status or the exception type: never personal data.
+    last_error = Column(String(200))
+    created_at = Column(UTCDateTime, nullable=False, default=utc_now)
+    sent_at = Column(UTCDateTime)
+
+
+class NurtureEnrollment(Base):
+    """A lead on a nurture sequence; `next_step` is the index of the next step to send."""
+
+    __tablename__ = "nurture_enrollments"
+
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(String(255), nullable=False, unique=True, index=True)
+    sequence = Column(String(64), nullable=False)
+    status = Column(String(20), nullable=False, default="active")  # active|stopped|completed
+    stop_reason = Column(String(40))
+    unsubscribe_token = Column(String(64), nullable=False, unique=True)
+    next_step = Column(Integer, nullable=False, default=0)
+    next_due_at = Column(UTCDateTime, index=True)
+    enrolled_at = Column(UTCDateTime, nullable=False, default=utc_now)
+    stopped_at = Column(UTCDateTime)
+
+
+class NurtureSend(Base):
+    """One step sent to one enrollment: unique, so two workers can never send a step twice."""
+
+    __tablename__ = "nurture_sends"
+    __table_args__ = (
+        UniqueConstraint("enrollment_id", "step", name="uq_nurture_sends_enrollment_step"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    enrollment_id = Column(
+        Integer,
+        ForeignKey("nurture_enrollments.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    )
+    step = Column(Integer, nullable=False)
+    step_id = Column(String(64), nullable=False)
+    queued_at = Column(UTCDateTime, nullable=False, default=utc_now)

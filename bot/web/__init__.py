@@ -1,0 +1,2 @@
+"""The web process: the widget and demo pages, the reps' inbox, calendar feeds, invites and
+unsubscribe pages."""
