@@ -47,6 +47,7 @@ from bot.conversation.questions import (
 )
 from bot.leads.privacy import source_from_metadata
 from bot.nurture.service import EnrollResult
+from bot.storage.enums import LeadStatus
 
 REASK_SLOTS = ("reask_error", "reask_count", "email_suggestion")
 
@@ -319,8 +320,8 @@ class BeginQualification(Action):
         if tracker.get_slot("consent") is True:
             svc = services()
             lead = await blocking(svc.leads.get, tracker.sender_id)
-            if lead is not None and lead.status == "paused":
-                await blocking(svc.leads.set_status, tracker.sender_id, "in_progress")
+            if lead is not None and lead.status == LeadStatus.PAUSED:
+                await blocking(svc.leads.set_status, tracker.sender_id, LeadStatus.IN_PROGRESS)
                 dispatcher.utter_message(response="utter_resuming")
         return events
 
@@ -340,10 +341,10 @@ class SubmitLead(Action):
             return []
         svc = services()
         lead = await blocking(svc.leads.get, tracker.sender_id)
-        if lead is not None and lead.status == "complete":
+        if lead is not None and lead.status == LeadStatus.COMPLETE:
             dispatcher.utter_message(response="utter_lead_already_complete")
             return []
-        await blocking(svc.leads.set_status, tracker.sender_id, "complete")
+        await blocking(svc.leads.set_status, tracker.sender_id, LeadStatus.COMPLETE)
         choice = tracker.get_slot("meeting_choice")
         if choice == CALLBACK:
             await blocking(svc.leads.request_human, tracker.sender_id)
@@ -375,7 +376,7 @@ class PauseForm(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[EventType]:
         if tracker.get_slot("consent") is True:
-            await blocking(services().leads.set_status, tracker.sender_id, "paused")
+            await blocking(services().leads.set_status, tracker.sender_id, LeadStatus.PAUSED)
         dispatcher.utter_message(response="utter_paused")
         return []
 

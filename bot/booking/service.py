@@ -27,6 +27,7 @@ from bot.nurture.service import stop_enrollment
 from bot.outbox.queue import enqueue
 from bot.scoring.rules import SCORE_MAX
 from bot.storage.engine import make_session_factory, unit_of_work
+from bot.storage.enums import DeliveryPurpose, Outcome
 from bot.storage.models import Lead, LeadAnswer, Meeting
 from bot.web.urls import PublicUrls
 
@@ -190,7 +191,7 @@ class BookingService:
                 if lead is None:
                     raise BookingError("no lead for this conversation (no consent)")
                 lead.outcome, lead.meeting_start, lead.rep_email = (
-                    "meeting_booked",
+                    Outcome.MEETING_BOOKED,
                     start,
                     rep.email,
                 )
@@ -254,7 +255,7 @@ class BookingService:
         enqueue(
             session,
             "email",
-            "booking",
+            DeliveryPurpose.BOOKING,
             {
                 "to": [rep.email],
                 "reply_to": lead.email,

@@ -14,8 +14,7 @@ from bot.booking.service import Booked, BookingResult, BookingService, Offer
 from bot.leads.store import LeadStore
 from bot.nurture.service import EnrollResult, NurtureService
 from bot.scoring.rules import LeadFacts, ScoreResult, ScoringRules, score
-
-SALES_QUALIFIED = "sales_qualified"
+from bot.storage.enums import Tier
 
 
 @dataclass(frozen=True)
@@ -56,7 +55,7 @@ class Outcomes:
         return result
 
     def offers_meeting(self, tier: str | None) -> bool:
-        return tier == SALES_QUALIFIED and bool(self.booking.reps.reps)
+        return tier == Tier.SALES_QUALIFIED and bool(self.booking.reps.reps)
 
     def offer(
         self, conversation_id: str, visitor_tz: str | None, after: datetime | None = None

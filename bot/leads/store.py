@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 
 from bot.clock import utc_now
 from bot.storage.engine import make_session_factory, unit_of_work
+from bot.storage.enums import ConsentPurpose, LeadStatus, Outcome
 from bot.storage.models import (
     ConsentRecord,
     ErasureAudit,
@@ -116,7 +117,7 @@ class LeadStore:
             session.add(
                 ConsentRecord(
                     conversation_id=conversation_id,
-                    purpose="contact",
+                    purpose=ConsentPurpose.CONTACT,
                     granted=True,
                     text_version=consent_version,
                     recorded_at=at,
@@ -130,8 +131,8 @@ class LeadStore:
                         consent_at=at,
                         consent_version=consent_version,
                         nurture_consent=False,
-                        outcome="none",
-                        status="in_progress",
+                        outcome=Outcome.NONE,
+                        status=LeadStatus.IN_PROGRESS,
                         needs_human=False,
                         source=dict(source) if source else None,
                         created_at=at,
@@ -155,7 +156,7 @@ class LeadStore:
             session.add(
                 ConsentRecord(
                     conversation_id=conversation_id,
-                    purpose="nurture",
+                    purpose=ConsentPurpose.NURTURE,
                     granted=granted,
                     text_version=consent_version,
                 )
@@ -198,9 +199,8 @@ class LeadStore:
             lead.updated_at = utc_now()
             return True
 
-    def set_status(self, conversation_id: str, status: str) -> bool:
-        if status not in {"in_progress", "paused", "complete"}:
-            raise ValueError(f"unknown lead status {status!r}")
+    def set_status(self, conversation_id: str, status: LeadStatus) -> bool:
+        status = LeadStatus(status)  # a ValueError for anything that is not a status
         with unit_of_work(self._sessions) as session:
             lead = self._lead(session, conversation_id)
             if lead is None:

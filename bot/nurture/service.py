@@ -25,6 +25,14 @@ from bot.clock import Clock
 from bot.config.yamlfile import ConfigError, Reader, items
 from bot.outbox.queue import enqueue
 from bot.storage.engine import make_session_factory, unit_of_work
+from bot.storage.enums import (
+    ConsentPurpose,
+    DeliveryPurpose,
+    DeliveryStatus,
+    EnrollmentStatus,
+    Outcome,
+    Tier,
+)
 from bot.storage.models import ConsentRecord, Lead, NurtureEnrollment, NurtureSend, OutboxItem
 from bot.web.urls import PublicUrls
 
@@ -116,7 +124,7 @@ class NurtureService:
                 return EnrollResult.NO_LEAD
             if not lead.nurture_consent:
                 return EnrollResult.NO_CONSENT
-            if lead.outcome == "meeting_booked":
+            if lead.outcome == Outcome.MEETING_BOOKED:
                 return EnrollResult.BOOKED
             existing = session.execute(
                 select(NurtureEnrollment).where(
@@ -130,14 +138,14 @@ class NurtureService:
                 NurtureEnrollment(
                     conversation_id=conversation_id,
                     sequence=sequence.id,
-                    status="active",
+                    status=EnrollmentStatus.ACTIVE,
                     unsubscribe_token=secrets.token_urlsafe(24),
                     next_step=0,
                     next_due_at=now + sequence.steps[0].delay,
                     enrolled_at=now,
                 )
             )
-            lead.outcome = "nurture"
+            lead.outcome = Outcome.NURTURE
             try:
                 session.flush()
             except IntegrityError:  # enrolled concurrently
@@ -161,8 +169,8 @@ class NurtureService:
             ).scalar_one_or_none()
             if enrollment is None:
                 return False
-            if enrollment.status == "active":
-                enrollment.status, enrollment.stop_reason = "stopped", "unsubscribed"
+            if enrollment.status == EnrollmentStatus.ACTIVE:
+                enrollment.status, enrollment.stop_reason = EnrollmentStatus.STOPPED, "unsubscribed"
                 enrollment.stopped_at, enrollment.next_due_at = now, None
             lead = session.execute(
                 select(Lead).where(Lead.conversation_id == enrollment.conversation_id)
@@ -172,7 +180,7 @@ class NurtureService:
                 session.add(
                     ConsentRecord(
                         conversation_id=enrollment.conversation_id,
-                        purpose="nurture",
+                        purpose=ConsentPurpose.NURTURE,
                         granted=False,
                         text_version=self.consent_version,
                         recorded_at=now,
@@ -187,7 +195,10 @@ class NurtureService:
         with unit_of_work(self._sessions) as session:
             due = session.execute(
                 select(NurtureEnrollment.id, NurtureEnrollment.next_step)
-                .where(NurtureEnrollment.status == "active", NurtureEnrollment.next_due_at <= now)
+                .where(
+                    NurtureEnrollment.status == EnrollmentStatus.ACTIVE,
+                    NurtureEnrollment.next_due_at <= now,
+                )
                 .order_by(NurtureEnrollment.next_due_at)
                 .limit(limit)
             ).all()
@@ -201,7 +212,7 @@ class NurtureService:
                     update(NurtureEnrollment)
                     .where(
                         NurtureEnrollment.id == enrollment_id,
-                        NurtureEnrollment.status == "active",
+                        NurtureEnrollment.status == EnrollmentStatus.ACTIVE,
                         NurtureEnrollment.next_step == step_index,
                     )
                     .values(next_step=step_index + 1)
@@ -219,14 +230,14 @@ class NurtureService:
                     else "consent_revoked"
                     if not lead.nurture_consent
                     else "booked"
-                    if lead.outcome == "meeting_booked"
+                    if lead.outcome == Outcome.MEETING_BOOKED
                     else None
                 )
                 sequence = self.config.sequences.get(enrollment.sequence)
                 if reason is None and (sequence is None or step_index >= len(sequence.steps)):
                     reason = "sequence_changed"
                 if reason:
-                    enrollment.status, enrollment.stop_reason = "stopped", reason
+                    enrollment.status, enrollment.stop_reason = EnrollmentStatus.STOPPED, reason
                     enrollment.stopped_at, enrollment.next_due_at = now, None
                     return 0
                 step = sequence.steps[step_index]
@@ -240,7 +251,7 @@ class NurtureService:
                     following = sequence.steps[step_index + 1]
                     enrollment.next_due_at = enrollment.enrolled_at + following.delay
                 else:
-                    enrollment.status, enrollment.next_due_at = "completed", None
+                    enrollment.status, enrollment.next_due_at = EnrollmentStatus.COMPLETED, None
                 return 1
         except IntegrityError:  # the unique (enrollment, step): another worker sent it
             return 0
@@ -271,7 +282,7 @@ class NurtureService:
                     "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
                 },
             }
-            enqueue(session, "email", "nurture", payload, lead.conversation_id, now)
+            enqueue(session, "email", DeliveryPurpose.NURTURE, payload, lead.conversation_id, now)
         elif self.crm_webhook_url:
             body = {
                 "event": "nurture_step",
@@ -284,7 +295,7 @@ class NurtureService:
                 "subject": render(step.subject, values),
             }
             payload = {"integration": "crm", "url": self.crm_webhook_url, "body": body}
-            enqueue(session, "webhook", "nurture", payload, lead.conversation_id, now)
+            enqueue(session, "webhook", DeliveryPurpose.NURTURE, payload, lead.conversation_id, now)
 
 
 def stop_enrollment(session: Any, conversation_id: str, reason: str, now: datetime) -> bool:
@@ -293,9 +304,11 @@ def stop_enrollment(session: Any, conversation_id: str, reason: str, now: dateti
         update(NurtureEnrollment)
         .where(
             NurtureEnrollment.conversation_id == conversation_id,
-            NurtureEnrollment.status == "active",
+            NurtureEnrollment.status == EnrollmentStatus.ACTIVE,
         )
-        .values(status="stopped", stop_reason=reason, stopped_at=now, next_due_at=None)
+        .values(
+            status=EnrollmentStatus.STOPPED, stop_reason=reason, stopped_at=now, next_due_at=None
+        )
         .execution_options(synchronize_session=False)
     ).rowcount
     _cancel_pending(session, conversation_id)
@@ -307,8 +320,8 @@ def _cancel_pending(session: Any, conversation_id: str) -> None:
         delete(OutboxItem)
         .where(
             OutboxItem.conversation_id == conversation_id,
-            OutboxItem.purpose == "nurture",
-            OutboxItem.status == "pending",
+            OutboxItem.purpose == DeliveryPurpose.NURTURE,
+            OutboxItem.status == DeliveryStatus.PENDING,
         )
         .execution_options(synchronize_session=False)
     )
@@ -354,7 +367,7 @@ def load_nurture(path: Path) -> NurtureConfig:
         reader.only_keys(raw, ("tiers", "steps"), f"sequence '{sequence_id}'")
         tiers = tuple(str(t) for t in reader.sequence(raw, "tiers", required=False))
         for tier in tiers:
-            if tier not in ("sales_qualified", "marketing_qualified", "cold"):
+            if tier not in {tier.value for tier in Tier}:
                 raise reader.fail(raw.line_of("tiers"), f"unknown tier '{tier}'")
         steps: list[Step] = []
         raw_steps = reader.sequence(raw, "steps")

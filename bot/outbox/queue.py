@@ -20,12 +20,13 @@ from sqlalchemy.orm import Session
 
 from bot.clock import utc_now
 from bot.storage.engine import make_session_factory, unit_of_work
+from bot.storage.enums import DeliveryStatus
 from bot.storage.models import OutboxItem
 
 log = logging.getLogger(__name__)
 
 KINDS = ("email", "webhook")
-STATUSES = ("pending", "sending", "sent", "failed")
+STATUSES = tuple(status.value for status in DeliveryStatus)
 MAX_ERROR_CHARS = 200
 
 
@@ -97,7 +98,7 @@ def enqueue(
         purpose=purpose,
         conversation_id=conversation_id,
         payload=dict(payload),
-        status="pending",
+        status=DeliveryStatus.PENDING,
         attempts=0,
         next_attempt_at=now,
         created_at=now,
@@ -126,8 +127,8 @@ class Outbox:
 
     def _claimable(self, now: datetime):  # type: ignore[no-untyped-def]
         return or_(
-            and_(OutboxItem.status == "pending", OutboxItem.next_attempt_at <= now),
-            and_(OutboxItem.status == "sending", OutboxItem.claimed_until < now),
+            and_(OutboxItem.status == DeliveryStatus.PENDING, OutboxItem.next_attempt_at <= now),
+            and_(OutboxItem.status == DeliveryStatus.SENDING, OutboxItem.claimed_until < now),
         )
 
     def claim(self, now: datetime, limit: int = 20) -> List[Claimed]:
@@ -162,7 +163,7 @@ class Outbox:
                     .all()
                 )
                 for row in rows:
-                    row.status, row.claimed_until = "sending", until
+                    row.status, row.claimed_until = DeliveryStatus.SENDING, until
                 return [self._claimed(row) for row in rows]
             # SQLite: read candidates, then claim each with a conditional UPDATE; a row another
             # worker claimed in between no longer matches, and its row count is 0.
@@ -174,7 +175,7 @@ class Outbox:
                 claimed = session.execute(
                     update(OutboxItem)
                     .where(OutboxItem.id == item_id, self._claimable(now))
-                    .values(status="sending", claimed_until=until)
+                    .values(status=DeliveryStatus.SENDING, claimed_until=until)
                     .execution_options(synchronize_session=False)
                 ).rowcount
                 if claimed == 1:
@@ -192,9 +193,9 @@ class Outbox:
         with unit_of_work(self._sessions) as session:
             session.execute(
                 update(OutboxItem)
-                .where(OutboxItem.id == item_id, OutboxItem.status == "sending")
+                .where(OutboxItem.id == item_id, OutboxItem.status == DeliveryStatus.SENDING)
                 .values(
-                    status="sent",
+                    status=DeliveryStatus.SENT,
                     sent_at=now,
                     attempts=OutboxItem.attempts + 1,
                     claimed_until=None,
@@ -208,13 +209,13 @@ class Outbox:
         error = error[:MAX_ERROR_CHARS]
         with unit_of_work(self._sessions) as session:
             row = session.get(OutboxItem, item_id)
-            if row is None or row.status != "sending":
+            if row is None or row.status != DeliveryStatus.SENDING:
                 return row.status if row else "gone"  # erased meanwhile
             row.attempts += 1
             row.last_error = error
             row.claimed_until = None
             if row.attempts >= self.max_attempts:
-                row.status = "failed"
+                row.status = DeliveryStatus.FAILED
                 log.warning(
                     "outbox item %s (%s/%s) failed after %d attempts: %s",
                     row.id,
@@ -224,7 +225,7 @@ class Outbox:
                     error,
                 )
             else:
-                row.status = "pending"
+                row.status = DeliveryStatus.PENDING
                 row.next_attempt_at = now + self.backoff.delay(row.attempts, self._rng)
             return row.status
 
@@ -239,7 +240,7 @@ class Outbox:
                 FailedItem(r.id, r.kind, r.purpose, r.attempts, r.last_error, r.created_at)
                 for r in session.execute(
                     select(OutboxItem)
-                    .where(OutboxItem.status == "failed")
+                    .where(OutboxItem.status == DeliveryStatus.FAILED)
                     .order_by(OutboxItem.id.desc())
                     .limit(failed_limit)
                 ).scalars()
@@ -251,7 +252,7 @@ class Outbox:
         with unit_of_work(self._sessions) as session:
             return session.execute(
                 update(OutboxItem)
-                .where(OutboxItem.status == "failed")
-                .values(status="pending", attempts=0, next_attempt_at=now)
+                .where(OutboxItem.status == DeliveryStatus.FAILED)
+                .values(status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=now)
                 .execution_options(synchronize_session=False)
             ).rowcount

@@ -18,6 +18,7 @@ from bot.clock import utc_now
 from bot.nurture.service import NurtureService
 from bot.outbox.delivery import Dispatcher
 from bot.outbox.queue import Outbox
+from bot.storage.enums import DeliveryStatus
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +71,7 @@ class Worker:
                     report.delivered += 1
                 else:
                     status = self.outbox.mark_failed(item.id, self.clock(), result.error or "?")
-                    if status == "failed":
+                    if status == DeliveryStatus.FAILED:
                         report.failed += 1
                     else:
                         report.retrying += 1

@@ -12,13 +12,14 @@ from pathlib import Path
 from typing import Any, Mapping, Tuple
 
 from bot.config.yamlfile import ConfigError, Map, Reader, items
+from bot.storage.enums import Tier
 
 # The score is a percentage-like number people compare: always shown within these bounds.
 SCORE_MIN = 0
 SCORE_MAX = 100
 
 SENIORITIES = ("c_level", "vp", "director", "manager", "individual", "student", "other")
-TIERS = ("sales_qualified", "marketing_qualified", "cold")
+TIERS = tuple(tier.value for tier in Tier)
 BAND_FIELDS = {
     "company_size": "company size band",
     "budget_usd": "budget band",
@@ -144,10 +145,10 @@ class ScoreResult:
 
 def tier_for(score: int, rules: ScoringRules) -> str:
     if score >= rules.sales_threshold:
-        return "sales_qualified"
+        return Tier.SALES_QUALIFIED
     if score >= rules.marketing_threshold:
-        return "marketing_qualified"
-    return "cold"
+        return Tier.MARKETING_QUALIFIED
+    return Tier.COLD
 
 
 def _domain(email: str | None) -> str:

@@ -22,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import declarative_base, relationship
 
 from bot.clock import utc_now
+from bot.storage.enums import DeliveryStatus, EnrollmentStatus, LeadStatus, Outcome
 
 Base = declarative_base()
 
@@ -68,12 +69,12 @@ class Lead(Base):
     nurture_consent = Column(Boolean, nullable=False, default=False)
     score = Column(Integer)
     tier = Column(String(40))
-    outcome = Column(String(20), nullable=False, default="none")
+    outcome = Column(String(20), nullable=False, default=Outcome.NONE)
     meeting_start = Column(UTCDateTime)
     rep_email = Column(String(320))
     source = Column(JSON)
     # in_progress -> complete; paused when the visitor says "not now" mid-form.
-    status = Column(String(20), nullable=False, default="in_progress")
+    status = Column(String(20), nullable=False, default=LeadStatus.IN_PROGRESS)
     needs_human = Column(Boolean, nullable=False, default=False)
     handoff_requested_at = Column(UTCDateTime)
     created_at = Column(UTCDateTime, nullable=False, default=utc_now)
@@ -170,7 +171,7 @@ class OutboxItem(Base):
     # Which conversation the payload is about, so erasure can delete it (null: nobody's).
     conversation_id = Column(String(255), index=True)
     payload = Column(JSON, nullable=False)
-    status = Column(String(20), nullable=False, default="pending")  # pending|sending|sent|failed
+    status = Column(String(20), nullable=False, default=DeliveryStatus.PENDING)
     attempts = Column(Integer, nullable=False, default=0)
     next_attempt_at = Column(UTCDateTime, nullable=False, index=True)
     claimed_until = Column(UTCDateTime)
@@ -188,7 +189,7 @@ class NurtureEnrollment(Base):
     id = Column(Integer, primary_key=True)
     conversation_id = Column(String(255), nullable=False, unique=True, index=True)
     sequence = Column(String(64), nullable=False)
-    status = Column(String(20), nullable=False, default="active")  # active|stopped|completed
+    status = Column(String(20), nullable=False, default=EnrollmentStatus.ACTIVE)
     stop_reason = Column(String(40))
     unsubscribe_token = Column(String(64), nullable=False, unique=True)
     next_step = Column(Integer, nullable=False, default=0)

@@ -49,6 +49,7 @@ from bot.scoring.rules import SCORE_MAX
 from bot.services import Services as CoreServices
 from bot.services import build_services
 from bot.storage.engine import make_session_factory, unit_of_work
+from bot.storage.enums import EnrollmentStatus
 from bot.storage.models import NurtureEnrollment
 from bot.web.inbox_data import (
     check_token,
@@ -820,7 +821,7 @@ def _enrollment_state(services: Services, token: str) -> str:
     if row is None:
         return "unknown"
     status, reason = row
-    return "already" if status == "stopped" and reason == "unsubscribed" else "ask"
+    return "already" if status == EnrollmentStatus.STOPPED and reason == "unsubscribed" else "ask"
 
 
 async def unsubscribe_form(request: web.Request) -> web.Response:
