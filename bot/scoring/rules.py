@@ -51,8 +51,6 @@ class ScoringRules:
     marketing_threshold: int
     seniority: Mapping[str, int]
     bands: Mapping[str, Tuple[Band, ...]]  # keyed by the fields in BAND_FIELDS
-    industry_points: int
-    industries: frozenset
     intent: Mapping[str, int]  # asked_for_demo, asked_for_pricing
     pricing_page_points: int
     pricing_page_patterns: Tuple[str, ...]
@@ -75,7 +73,6 @@ class LeadFacts:
     timeline_status: str | None = None
     email: str | None = None
     email_free_mail: bool | None = None
-    industry: str | None = None
     asked_for_demo: bool = False
     asked_for_pricing: bool = False
     page_url: str | None = None
@@ -91,7 +88,6 @@ class LeadFacts:
         timeline_status: str | None = None,
         asked_for_demo: bool = False,
         asked_for_pricing: bool = False,
-        industry: str | None = None,
     ) -> LeadFacts:
         """Facts from an exported lead row (`LeadStore.export()` / `LeadSnapshot.fields`)."""
         source = fields.get("source") or {}
@@ -103,7 +99,6 @@ class LeadFacts:
             timeline_status=timeline_status,
             email=fields.get("email"),
             email_free_mail=fields.get("email_free_mail"),
-            industry=industry,
             asked_for_demo=asked_for_demo,
             asked_for_pricing=asked_for_pricing,
             page_url=source.get("page_url"),
@@ -180,10 +175,6 @@ def score(facts: LeadFacts, rules: ScoringRules) -> ScoreResult:
                 if band.points:
                     hits.append(RuleHit(f"{field_name}.{band.id}", band.points, band.reason))
                 break
-    if facts.industry and facts.industry.strip().lower() in rules.industries:
-        hits.append(
-            RuleHit("fit.industry", rules.industry_points, f"target industry ({facts.industry})")
-        )
 
     # -- intent
     if facts.asked_for_demo and rules.intent["asked_for_demo"]:
@@ -275,7 +266,9 @@ def load_rules(path: Path, sales_threshold: int | None = None) -> ScoringRules:
         )
 
     fit = reader.mapping(doc, "fit")
-    reader.only_keys(fit, ("seniority", *BAND_FIELDS, "industry"), "fit")
+    # No `industry` rule: nothing in a conversation asks for or reliably reveals an industry, and
+    # a rule that can never fire misleads whoever tunes the points.
+    reader.only_keys(fit, ("seniority", *BAND_FIELDS), "fit")
     seniority_map = reader.mapping(fit, "seniority")
     seniority = {}
     for key in seniority_map:
@@ -287,11 +280,6 @@ def load_rules(path: Path, sales_threshold: int | None = None) -> ScoringRules:
         seniority[key] = reader.integer(seniority_map, key, f"points for seniority '{key}'")
 
     bands = {name: _bands(reader, fit, name, label) for name, label in BAND_FIELDS.items()}
-
-    industry, industry_points = _optional_points(reader, fit, "industry", "values", "fit")
-    industries = frozenset(
-        str(v).strip().lower() for v in reader.sequence(industry, "values", required=False)
-    )
 
     intent = reader.mapping(doc, "intent")
     reader.only_keys(intent, (*INTENT_FLAGS, "pricing_page", "paid_campaign"), "intent")
@@ -331,8 +319,6 @@ def load_rules(path: Path, sales_threshold: int | None = None) -> ScoringRules:
         marketing_threshold=marketing,
         seniority=seniority,
         bands=bands,
-        industry_points=industry_points,
-        industries=industries,
         intent=intent_points,
         pricing_page_points=pricing_points,
         pricing_page_patterns=patterns,

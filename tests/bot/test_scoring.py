@@ -51,7 +51,6 @@ def rules_hit(facts: LeadFacts) -> dict:
         (LeadFacts(referrer="https://x.test/plans"), {"intent.pricing_page": 10}),
         (LeadFacts(page_url="https://x.test/blog"), {}),
         (LeadFacts(utm_medium="CPC"), {"intent.paid_campaign": 5}),
-        (LeadFacts(industry="FinTech"), {"fit.industry": 10}),
         # negative signals
         (LeadFacts(email="a@gmail.com", email_free_mail=True), {"negative.free_mail": -10}),
         (LeadFacts(email="a@rival.example"), {"negative.competitor": -100}),
@@ -156,6 +155,14 @@ def _line_of(text: str, needle: str) -> int:
             "  competitor: yes\n",
             "'competitor' must be a mapping",
             "competitor: yes",
+        ),
+        # The industry rule is gone (nothing in a conversation reveals an industry): a scoring
+        # file that still has it is told so, instead of keeping points that never count.
+        (
+            "intent:\n",
+            "  industry:\n    points: 10\n    values: [software]\n\nintent:\n",
+            "unknown key 'industry' in fit",
+            "industry:",
         ),
         ("tiers:\n", "tiers:\n  - broken: [\n", "not valid YAML", None),
     ],
