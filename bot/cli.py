@@ -107,6 +107,27 @@ def _outbox_status(settings: Settings, _: argparse.Namespace) -> int:
     return 0
 
 
+def _report(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.analytics.funnel import render_text
+    from bot.analytics.report import build_report, parse_span
+    from bot.services import build_services
+
+    try:
+        span = parse_span(args.since)
+    except ValueError as error:
+        print(f"--since: {error}", file=sys.stderr)
+        return 2
+    services = build_services(settings)
+    until = services.clock()
+    report = build_report(services.engine, settings.tracker_store_url, until - span, until)
+    if args.json:
+        json.dump(report.as_dict(), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write(render_text(report))
+    return 0
+
+
 def _worker(settings: Settings, args: argparse.Namespace) -> int:
     from bot.outbox.worker import main as worker_main
 
@@ -161,6 +182,12 @@ def main(argv: List[str] | None = None) -> int:
     outbox.add_parser("status", help="counts per status and the failed items").set_defaults(
         handler=_outbox_status
     )
+    report = commands.add_parser(
+        "report", help="the funnel: steps, drop-off and re-asks per question, speed to lead"
+    )
+    report.add_argument("--since", default="30d", help="window: 30d (default), 12h, 2w")
+    report.add_argument("--json", action="store_true", help="as JSON")
+    report.set_defaults(handler=_report)
     worker = commands.add_parser("worker", help="send due nurture steps and deliver the outbox")
     worker.add_argument("--once", action="store_true", help="one round, then exit")
     worker.set_defaults(handler=_worker)
