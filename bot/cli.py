@@ -128,6 +128,13 @@ def _report(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _retention_run(settings: Settings, _: argparse.Namespace) -> int:
+    from bot.services import build_services
+
+    print(build_services(settings).run_retention().render())
+    return 0
+
+
 def _worker(settings: Settings, args: argparse.Namespace) -> int:
     from bot.outbox.worker import main as worker_main
 
@@ -188,6 +195,12 @@ def main(argv: List[str] | None = None) -> int:
     report.add_argument("--since", default="30d", help="window: 30d (default), 12h, 2w")
     report.add_argument("--json", action="store_true", help="as JSON")
     report.set_defaults(handler=_report)
+    retention = commands.add_parser(
+        "retention", help="delete what is kept longer than RETENTION_*_DAYS"
+    ).add_subparsers(dest="action", required=True)
+    retention.add_parser("run", help="apply the retention rules now").set_defaults(
+        handler=_retention_run
+    )
     worker = commands.add_parser("worker", help="send due nurture steps and deliver the outbox")
     worker.add_argument("--once", action="store_true", help="one round, then exit")
     worker.set_defaults(handler=_worker)

@@ -16,6 +16,7 @@ from bot.clock import Clock, utc_now
 from bot.config.settings import Settings
 from bot.conversation.outcomes import Outcomes
 from bot.conversation.questions import AnswerContext
+from bot.leads.retention import RetentionReport, run_retention
 from bot.leads.store import LeadStore
 from bot.nurture.service import NurtureService, load_nurture
 from bot.outbox.queue import Outbox
@@ -44,6 +45,16 @@ class Services:
             today=self.clock().date(),
             currency_rates=self.settings.currency_rates,
             check_deliverability=self.settings.check_email_deliverability,
+        )
+
+    def run_retention(self) -> RetentionReport:
+        """Apply the retention rules now (the worker does it once a day)."""
+        return run_retention(
+            self.leads,
+            self.settings.tracker_store_url,
+            self.clock(),
+            no_consent_days=self.settings.retention_no_consent_days,
+            lead_days=self.settings.retention_days,
         )
 
     def close(self) -> None:

@@ -118,6 +118,9 @@ class Settings:
     secret_key_file: Path = PROJECT_ROOT / "var" / "secret_key"
     outbox_max_attempts: int = 8
     worker_poll_seconds: float = 5.0
+    # Retention (days): never-consented conversations, then leads since their last update.
+    retention_no_consent_days: int = 30
+    retention_days: int = 730
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -184,4 +187,8 @@ class Settings:
             worker_poll_seconds=float(
                 get("WORKER_POLL_SECONDS", str(defaults.worker_poll_seconds))
             ),
+            retention_no_consent_days=int(
+                get("RETENTION_NO_CONSENT_DAYS", str(defaults.retention_no_consent_days))
+            ),
+            retention_days=int(get("RETENTION_DAYS", str(defaults.retention_days))),
         )

@@ -274,6 +274,29 @@ class LeadStore:
             )
             return ErasureReport(leads_erased, consent_erased)
 
+    # -- retention -------------------------------------------------------------------------
+    def inactive_since(self, cutoff: datetime) -> List[str]:
+        """Conversation ids of leads not updated since `cutoff` (their retention is over)."""
+        with unit_of_work(self._sessions) as session:
+            return list(
+                session.execute(
+                    select(Lead.conversation_id).where(Lead.updated_at < cutoff)
+                ).scalars()
+            )
+
+    def with_leads(self, conversation_ids: List[str]) -> set:
+        """Which of these conversations have a lead (the visitor consented)."""
+        found: set = set()
+        with unit_of_work(self._sessions) as session:
+            for start in range(0, len(conversation_ids), 500):
+                chunk = conversation_ids[start : start + 500]
+                found.update(
+                    session.execute(
+                        select(Lead.conversation_id).where(Lead.conversation_id.in_(chunk))
+                    ).scalars()
+                )
+        return found
+
     def erasure_count(self) -> int:
         with unit_of_work(self._sessions) as session:
             return session.execute(select(func.count()).select_from(ErasureAudit)).scalar_one()

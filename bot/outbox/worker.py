@@ -1,4 +1,5 @@
-"""`python -m bot worker`: queues due nurture steps and delivers the outbox, with retries.
+"""`python -m bot worker`: queues due nurture steps and delivers the outbox, with retries;
+once a day it also applies the retention rules (bot.leads.retention).
 
 The clock is injected (`clock: Callable[[], datetime]`) so tests can move time forward.
 SIGINT/SIGTERM finish the current delivery and stop; nothing is lost (a claimed item whose
@@ -11,8 +12,8 @@ import logging
 import signal
 import threading
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Callable
+from datetime import datetime, timedelta
+from typing import Any, Callable
 
 from bot.clock import utc_now
 from bot.nurture.service import NurtureService
@@ -46,6 +47,8 @@ class Worker:
         clock: Callable[[], datetime] = utc_now,
         poll_seconds: float = 5.0,
         batch: int = 20,
+        retention: Callable[[], Any] | None = None,
+        retention_every: timedelta = timedelta(days=1),
     ) -> None:
         self.outbox = outbox
         self.dispatcher = dispatcher
@@ -54,10 +57,24 @@ class Worker:
         self.poll_seconds = poll_seconds
         self.batch = batch
         self.stopping = threading.Event()
+        self.retention = retention
+        self.retention_every = retention_every
+        self._retention_due: datetime | None = None  # None: at the first round
+
+    def _apply_retention(self) -> None:
+        now = self.clock()
+        if self.retention is None or (self._retention_due and now < self._retention_due):
+            return
+        self._retention_due = now + self.retention_every
+        try:
+            log.info("%s", self.retention().render())
+        except Exception:  # noqa: BLE001 - tried again next time; deliveries go on
+            log.exception("retention failed; trying again in %s", self.retention_every)
 
     def run_once(self) -> WorkerReport:
         """Queue due nurture steps, then deliver everything due, batch by batch."""
         report = WorkerReport()
+        self._apply_retention()
         if self.nurture is not None:
             report.nurture_queued = self.nurture.queue_due()
         while not self.stopping.is_set():
@@ -107,6 +124,7 @@ def build_worker(settings, clock: Callable[[], datetime] = utc_now) -> Worker:  
         services.nurture,
         clock,
         settings.worker_poll_seconds,
+        retention=services.run_retention,
     )
 
 
