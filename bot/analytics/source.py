@@ -9,17 +9,17 @@ from __future__ import annotations
 import json
 import logging
 from datetime import datetime
-from pathlib import Path
 from typing import Any, Dict, List
 
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy import select, text
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.analytics.funnel import LeadOutcome
 from bot.analytics.journeys import Journey, journey
 from bot.storage.engine import make_session_factory
 from bot.storage.models import Lead, Meeting
+from bot.storage.tracker import tracker_engine
 
 logger = logging.getLogger(__name__)
 
@@ -31,19 +31,9 @@ _EVENTS = text(
 )
 
 
-def _tracker_engine(url: str) -> Engine | None:
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        database = parsed.database or ""
-        # Reading must not create an empty tracker file (Rasa creates its own).
-        if database in ("", ":memory:") or not Path(database).exists():
-            return None
-    return create_engine(parsed, future=True, pool_pre_ping=True, hide_parameters=True)
-
-
 def read_journeys(tracker_store_url: str, since: datetime, until: datetime) -> List[Journey]:
     """The journeys of the conversations whose first event is in [since, until)."""
-    engine = _tracker_engine(tracker_store_url)
+    engine = tracker_engine(tracker_store_url)
     if engine is None:
         return []
     grouped: Dict[str, List[Dict[str, Any]]] = {}
