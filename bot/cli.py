@@ -9,7 +9,7 @@ from typing import List
 
 from dotenv import load_dotenv
 
-from bot.config.settings import Settings
+from bot.config.settings import Settings, SettingsError
 
 
 def _leads_export(settings: Settings, _: argparse.Namespace) -> int:
@@ -168,7 +168,12 @@ def main(argv: List[str] | None = None) -> int:
     args = parser.parse_args(argv)
     load_dotenv()  # entry point: .env fills what the environment doesn't set
     try:
-        return args.handler(Settings.from_env(), args)
+        settings = Settings.from_env()
+    except SettingsError as error:  # a typo stops start-up, naming the variable
+        print(f"leadbot: {error}", file=sys.stderr)
+        return 2
+    try:
+        return args.handler(settings, args)
     except BrokenPipeError:  # `python -m bot leads export | head`: the reader left early
         sys.stderr.close()
         return 0
