@@ -42,8 +42,8 @@ def _actions(settings: Settings) -> int:
     """
     import os
 
-    command = ["-m", "rasa_sdk", "--actions", "actions", "--port", str(settings.action_port)]
-    os.execv(sys.executable, [sys.executable, *command])
+    # rasa_sdk's executor behind the shared secret, on BIND_HOST (rasa_ext/action_server.py).
+    os.execv(sys.executable, [sys.executable, "-m", "rasa_ext.action_server"])
     return 0  # pragma: no cover - execv does not return
 
 
@@ -107,6 +107,22 @@ def _outbox_status(settings: Settings, _: argparse.Namespace) -> int:
     return 0
 
 
+def _token(settings: Settings, _: argparse.Namespace) -> int:
+    from bot.runtime.tokens import rasa_auth_token
+
+    print(rasa_auth_token(settings))
+    return 0
+
+
+def _outbox_retry(settings: Settings, _: argparse.Namespace) -> int:
+    from bot.clock import utc_now
+    from bot.services import build_services
+
+    count = build_services(settings).outbox.retry_failed(utc_now())
+    print(f"{count} failed deliveries queued again; the worker sends them on its next round")
+    return 0
+
+
 def _worker(settings: Settings, args: argparse.Namespace) -> int:
     from bot.outbox.worker import main as worker_main
 
@@ -161,6 +177,12 @@ def main(argv: List[str] | None = None) -> int:
     outbox.add_parser("status", help="counts per status and the failed items").set_defaults(
         handler=_outbox_status
     )
+    outbox.add_parser(
+        "retry", help="queue every failed delivery again (after fixing the endpoint)"
+    ).set_defaults(handler=_outbox_retry)
+    commands.add_parser(
+        "token", help="print the Rasa HTTP API token (?token=…), generated on first use"
+    ).set_defaults(handler=_token)
     worker = commands.add_parser("worker", help="send due nurture steps and deliver the outbox")
     worker.add_argument("--once", action="store_true", help="one round, then exit")
     worker.set_defaults(handler=_worker)
@@ -172,6 +194,9 @@ def main(argv: List[str] | None = None) -> int:
     except SettingsError as error:  # a typo stops start-up, naming the variable
         print(f"leadbot: {error}", file=sys.stderr)
         return 2
+    from bot.runtime.privacy_log import install_log_redaction
+
+    install_log_redaction()  # no email or message text in any log line of this process
     try:
         return args.handler(settings, args)
     except BrokenPipeError:  # `python -m bot leads export | head`: the reader left early
