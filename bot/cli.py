@@ -9,7 +9,7 @@ from typing import List
 
 from dotenv import load_dotenv
 
-from bot.config.settings import Settings
+from bot.config.settings import Settings, SettingsError
 
 
 def _leads_export(settings: Settings, _: argparse.Namespace) -> int:
@@ -42,8 +42,8 @@ def _actions(settings: Settings) -> int:
     """
     import os
 
-    command = ["-m", "rasa_sdk", "--actions", "actions", "--port", str(settings.action_port)]
-    os.execv(sys.executable, [sys.executable, *command])
+    # rasa_sdk's executor behind the shared secret, on BIND_HOST (rasa_ext/action_server.py).
+    os.execv(sys.executable, [sys.executable, "-m", "rasa_ext.action_server"])
     return 0  # pragma: no cover - execv does not return
 
 
@@ -132,6 +132,19 @@ def _retention_run(settings: Settings, _: argparse.Namespace) -> int:
     from bot.services import build_services
 
     print(build_services(settings).run_retention().render())
+def _token(settings: Settings, _: argparse.Namespace) -> int:
+    from bot.runtime.tokens import rasa_auth_token
+
+    print(rasa_auth_token(settings))
+    return 0
+
+
+def _outbox_retry(settings: Settings, _: argparse.Namespace) -> int:
+    from bot.clock import utc_now
+    from bot.services import build_services
+
+    count = build_services(settings).outbox.retry_failed(utc_now())
+    print(f"{count} failed deliveries queued again; the worker sends them on its next round")
     return 0
 
 
@@ -201,6 +214,12 @@ def main(argv: List[str] | None = None) -> int:
     retention.add_parser("run", help="apply the retention rules now").set_defaults(
         handler=_retention_run
     )
+    outbox.add_parser(
+        "retry", help="queue every failed delivery again (after fixing the endpoint)"
+    ).set_defaults(handler=_outbox_retry)
+    commands.add_parser(
+        "token", help="print the Rasa HTTP API token (?token=…), generated on first use"
+    ).set_defaults(handler=_token)
     worker = commands.add_parser("worker", help="send due nurture steps and deliver the outbox")
     worker.add_argument("--once", action="store_true", help="one round, then exit")
     worker.set_defaults(handler=_worker)
@@ -208,7 +227,15 @@ def main(argv: List[str] | None = None) -> int:
     args = parser.parse_args(argv)
     load_dotenv()  # entry point: .env fills what the environment doesn't set
     try:
-        return args.handler(Settings.from_env(), args)
+        settings = Settings.from_env()
+    except SettingsError as error:  # a typo stops start-up, naming the variable
+        print(f"leadbot: {error}", file=sys.stderr)
+        return 2
+    from bot.runtime.privacy_log import install_log_redaction
+
+    install_log_redaction()  # no email or message text in any log line of this process
+    try:
+        return args.handler(settings, args)
     except BrokenPipeError:  # `python -m bot leads export | head`: the reader left early
         sys.stderr.close()
         return 0

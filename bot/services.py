@@ -7,6 +7,7 @@ else constructs a service from settings, so the processes can't drift apart.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy.engine import Engine
 
@@ -19,7 +20,7 @@ from bot.conversation.questions import AnswerContext
 from bot.leads.retention import RetentionReport, run_retention
 from bot.leads.store import LeadStore
 from bot.nurture.service import NurtureService, load_nurture
-from bot.outbox.queue import Outbox
+from bot.outbox.queue import Backoff, Outbox
 from bot.scoring.rules import ScoringRules, load_rules
 from bot.storage.engine import make_engine
 from bot.web.urls import PublicUrls
@@ -95,6 +96,12 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
         reps=reps,
         booking=booking,
         nurture=nurture,
-        outbox=Outbox(engine, max_attempts=settings.outbox_max_attempts),
+        outbox=Outbox(
+            engine,
+            max_attempts=settings.outbox_max_attempts,
+            backoff=Backoff(cap_seconds=settings.outbox_max_backoff_s),
+            claim_seconds=settings.outbox_claim_seconds,
+            retry_for=timedelta(hours=settings.outbox_retry_hours),
+        ),
         outcomes=Outcomes(leads, rules, booking, nurture),
     )

@@ -21,6 +21,11 @@ ERASURE_ACTION = "action_forget_me"
 class ErasableSQLTrackerStore(SQLTrackerStore):
     """`SQLTrackerStore` that erases a conversation's events after `action_forget_me`."""
 
+    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        # A failed write must not print the events (message texts, emails) in its error.
+        self.engine.hide_parameters = True
+
     async def save(self, tracker: DialogueStateTracker) -> None:
         with self.session_scope() as session:
             new_events = list(self._additional_events(session, tracker))

@@ -13,6 +13,9 @@ from typing import Mapping, Tuple
 from urllib.parse import urlsplit
 
 from bot.config.currency import DEFAULT_RATES
+from bot.config.validation import SettingsError, check_env, parse_bool
+
+__all__ = ["PROJECT_ROOT", "Settings", "SettingsError", "origin_of"]
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -20,10 +23,8 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CURRENCY_RATES: Mapping[str, float] = DEFAULT_RATES
 
 
-def _bool(value: str | None, default: bool) -> bool:
-    if value is None or value.strip() == "":
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+def _bool(value: str | None, default: bool, name: str = "setting") -> bool:
+    return parse_bool(name, value, default)
 
 
 def _rates(value: str | None) -> Mapping[str, float]:
@@ -121,11 +122,32 @@ class Settings:
     # Retention (days): never-consented conversations, then leads since their last update.
     retention_no_consent_days: int = 30
     retention_days: int = 730
+    # --- security (README "Security and privacy") ---
+    # Token of Rasa's HTTP API (`--auth-token`); empty: generated into rasa_auth_token_file.
+    rasa_auth_token: str = ""
+    rasa_auth_token_file: Path = PROJECT_ROOT / "var" / "rasa_auth_token"
+    # Shared secret Rasa sends the action server; empty: generated into its file.
+    action_server_token: str = ""
+    action_server_token_file: Path = PROJECT_ROOT / "var" / "action_server_token"
+    # Redis for rate limits shared by every Rasa worker and replica (empty: per process).
+    redis_url: str = ""
+    # Addresses whose X-Forwarded-For is believed (load balancers, the web process).
+    trusted_proxies: Tuple[str, ...] = ("127.0.0.1", "::1")
+    # Per client address, on both channels: messages per window, new conversations per hour.
+    address_rate_limit: int = 60
+    address_rate_window_s: float = 60.0
+    new_conversations_per_hour: int = 30
+    # Outbox: a failing delivery is retried for at least this long (an SMTP outage of a
+    # night loses nothing), backing off up to outbox_max_backoff_s between attempts.
+    outbox_retry_hours: float = 24.0
+    outbox_max_backoff_s: float = 1800.0
+    outbox_claim_seconds: float = 300.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Build settings from `env` (default: `os.environ`); unset or empty means default."""
         env = os.environ if env is None else env
+        check_env(env)  # a typo stops start-up here, naming the variable (SettingsError)
         defaults = cls()
 
         def get(name: str, default: str) -> str:
@@ -149,7 +171,9 @@ class Settings:
             privacy_policy_url=get("PRIVACY_POLICY_URL", f"{public_base_url}/privacy"),
             sales_contact_email=get("SALES_CONTACT_EMAIL", defaults.sales_contact_email),
             currency_rates=_rates(env.get("CURRENCY_RATES")),
-            check_email_deliverability=_bool(env.get("EMAIL_CHECK_DELIVERABILITY"), False),
+            check_email_deliverability=_bool(
+                env.get("EMAIL_CHECK_DELIVERABILITY"), False, "EMAIL_CHECK_DELIVERABILITY"
+            ),
             reask_explain_after=int(get("REASK_EXPLAIN_AFTER", str(defaults.reask_explain_after))),
             digression_confidence=float(
                 get("DIGRESSION_CONFIDENCE", str(defaults.digression_confidence))
@@ -173,7 +197,7 @@ class Settings:
             smtp_port=int(get("SMTP_PORT", str(defaults.smtp_port))),
             smtp_user=get("SMTP_USER", ""),
             smtp_password=env.get("SMTP_PASSWORD", ""),
-            smtp_starttls=_bool(env.get("SMTP_STARTTLS"), defaults.smtp_starttls),
+            smtp_starttls=_bool(env.get("SMTP_STARTTLS"), defaults.smtp_starttls, "SMTP_STARTTLS"),
             smtp_from=get("SMTP_FROM", defaults.smtp_from),
             smtp_timeout_s=float(get("SMTP_TIMEOUT_S", str(defaults.smtp_timeout_s))),
             outbox_mail_dir=Path(get("OUTBOX_MAIL_DIR", str(defaults.outbox_mail_dir))),
@@ -191,4 +215,32 @@ class Settings:
                 get("RETENTION_NO_CONSENT_DAYS", str(defaults.retention_no_consent_days))
             ),
             retention_days=int(get("RETENTION_DAYS", str(defaults.retention_days))),
+            rasa_auth_token=get("RASA_AUTH_TOKEN", "").strip(),
+            rasa_auth_token_file=Path(
+                get("RASA_AUTH_TOKEN_FILE", str(defaults.rasa_auth_token_file))
+            ),
+            action_server_token=get("ACTION_SERVER_TOKEN", "").strip(),
+            action_server_token_file=Path(
+                get("ACTION_SERVER_TOKEN_FILE", str(defaults.action_server_token_file))
+            ),
+            redis_url=get("REDIS_URL", ""),
+            trusted_proxies=tuple(
+                item.strip()
+                for item in get("TRUSTED_PROXIES", ",".join(defaults.trusted_proxies)).split(",")
+                if item.strip()
+            ),
+            address_rate_limit=int(get("ADDRESS_RATE_LIMIT", str(defaults.address_rate_limit))),
+            address_rate_window_s=float(
+                get("ADDRESS_RATE_WINDOW_S", str(defaults.address_rate_window_s))
+            ),
+            new_conversations_per_hour=int(
+                get("NEW_CONVERSATIONS_PER_HOUR", str(defaults.new_conversations_per_hour))
+            ),
+            outbox_retry_hours=float(get("OUTBOX_RETRY_HOURS", str(defaults.outbox_retry_hours))),
+            outbox_max_backoff_s=float(
+                get("OUTBOX_MAX_BACKOFF_S", str(defaults.outbox_max_backoff_s))
+            ),
+            outbox_claim_seconds=float(
+                get("OUTBOX_CLAIM_SECONDS", str(defaults.outbox_claim_seconds))
+            ),
         )

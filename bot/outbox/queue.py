@@ -3,16 +3,29 @@
 The conversation only ever enqueues; a worker claims, delivers and records the result, retrying
 with capped exponential backoff and jitter. Claiming is safe with several workers: on PostgreSQL
 `SELECT ... FOR UPDATE SKIP LOCKED`, on SQLite a conditional UPDATE whose row count says who won.
-A claim expires (`claimed_until`) so a crashed worker's items are picked up again.
+A claim expires (`claimed_until`) so a crashed worker's items are picked up again; a live
+worker renews its claims while it sends (`holding_claims`), so a slow endpoint can't make a
+claim expire mid-send and a second worker send the item again. Each claim has an owner
+(`claimed_by`): only the worker holding it may renew or settle the item.
+
+A failing item is retried with backoff until it has failed `max_attempts` times *and*
+`retry_for` has passed since it was queued (24 hours by default, OUTBOX_RETRY_HOURS), so an
+outage of a night loses nothing; then it is `failed`, shown by `python -m bot outbox status`
+and put back by `python -m bot outbox retry`.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import random
+import socket
+import threading
+import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Callable, Dict, List, Mapping
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Sequence
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.engine import Engine
@@ -117,13 +130,23 @@ class Outbox:
         backoff: Backoff = Backoff(),
         claim_seconds: float = 300.0,
         rng: Callable[[], float] = random.random,
+        retry_for: timedelta = timedelta(0),
+        owner: str | None = None,
     ) -> None:
         self._engine = engine
         self._sessions = make_session_factory(engine)
         self.max_attempts = max_attempts
         self.backoff = backoff
         self.claim_seconds = claim_seconds
+        self.retry_for = retry_for
         self._rng = rng
+        # Who holds a claim: unique per Outbox (one per worker), readable by an operator.
+        self.owner = owner or f"{socket.gethostname()[:32]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+    def _mine(self):  # type: ignore[no-untyped-def]
+        return and_(
+            OutboxItem.status == DeliveryStatus.SENDING, OutboxItem.claimed_by == self.owner
+        )
 
     def _claimable(self, now: datetime):  # type: ignore[no-untyped-def]
         return or_(
@@ -164,6 +187,7 @@ class Outbox:
                 )
                 for row in rows:
                     row.status, row.claimed_until = DeliveryStatus.SENDING, until
+                    row.claimed_by = self.owner
                 return [self._claimed(row) for row in rows]
             # SQLite: read candidates, then claim each with a conditional UPDATE; a row another
             # worker claimed in between no longer matches, and its row count is 0.
@@ -175,7 +199,9 @@ class Outbox:
                 claimed = session.execute(
                     update(OutboxItem)
                     .where(OutboxItem.id == item_id, self._claimable(now))
-                    .values(status=DeliveryStatus.SENDING, claimed_until=until)
+                    .values(
+                        status=DeliveryStatus.SENDING, claimed_until=until, claimed_by=self.owner
+                    )
                     .execution_options(synchronize_session=False)
                 ).rowcount
                 if claimed == 1:
@@ -189,32 +215,86 @@ class Outbox:
     def _claimed(row: OutboxItem) -> Claimed:
         return Claimed(row.id, row.kind, row.purpose, dict(row.payload), row.attempts)
 
-    def mark_sent(self, item_id: int, now: datetime) -> None:
+    def renew(self, now: datetime) -> int:
+        """Extend every claim this worker holds; returns how many it still holds."""
         with unit_of_work(self._sessions) as session:
-            session.execute(
+            return session.execute(
                 update(OutboxItem)
-                .where(OutboxItem.id == item_id, OutboxItem.status == DeliveryStatus.SENDING)
+                .where(self._mine())
+                .values(claimed_until=now + timedelta(seconds=self.claim_seconds))
+                .execution_options(synchronize_session=False)
+            ).rowcount
+
+    @contextmanager
+    def holding_claims(self, clock: Callable[[], datetime]) -> Iterator[None]:
+        """Renew this worker's claims every third of `claim_seconds` while the block runs."""
+        stop = threading.Event()
+
+        def renew() -> None:
+            while not stop.wait(self.claim_seconds / 3):
+                try:
+                    self.renew(clock())
+                except Exception as error:  # noqa: BLE001 - try again at the next tick
+                    log.warning("could not renew outbox claims: %s", type(error).__name__)
+
+        thread = threading.Thread(target=renew, name="outbox-claims", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join()
+
+    def release(self, item_ids: Sequence[int]) -> int:
+        """Give back claimed items not attempted (the worker is stopping): due again at once."""
+        if not item_ids:
+            return 0
+        with unit_of_work(self._sessions) as session:
+            return session.execute(
+                update(OutboxItem)
+                .where(self._mine(), OutboxItem.id.in_(list(item_ids)))
+                .values(status=DeliveryStatus.PENDING, claimed_until=None, claimed_by=None)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+
+    def mark_sent(self, item_id: int, now: datetime) -> bool:
+        """Record the delivery, if this worker still holds the claim (else False, logged)."""
+        with unit_of_work(self._sessions) as session:
+            settled = session.execute(
+                update(OutboxItem)
+                .where(OutboxItem.id == item_id, self._mine())
                 .values(
                     status=DeliveryStatus.SENT,
                     sent_at=now,
                     attempts=OutboxItem.attempts + 1,
                     claimed_until=None,
+                    claimed_by=None,
                     last_error=None,
                 )
                 .execution_options(synchronize_session=False)
-            )
+            ).rowcount
+        if not settled:
+            log.warning("outbox item %s was sent but its claim was no longer ours", item_id)
+        return bool(settled)
 
     def mark_failed(self, item_id: int, now: datetime, error: str) -> str:
-        """Record a failed attempt: back to 'pending' after a backoff, or 'failed' for good."""
+        """Record a failed attempt: back to 'pending' after a backoff, or 'failed' for good.
+
+        Only by the claim's owner: returns "lost" (and changes nothing) otherwise.
+        """
         error = error[:MAX_ERROR_CHARS]
         with unit_of_work(self._sessions) as session:
             row = session.get(OutboxItem, item_id)
-            if row is None or row.status != DeliveryStatus.SENDING:
-                return row.status if row else "gone"  # erased meanwhile
+            if row is None:
+                return "gone"  # erased meanwhile
+            if row.status != DeliveryStatus.SENDING or row.claimed_by != self.owner:
+                return "lost"
             row.attempts += 1
             row.last_error = error
             row.claimed_until = None
-            if row.attempts >= self.max_attempts:
+            row.claimed_by = None
+            retried_long_enough = now - row.created_at >= self.retry_for
+            if row.attempts >= self.max_attempts and retried_long_enough:
                 row.status = DeliveryStatus.FAILED
                 log.warning(
                     "outbox item %s (%s/%s) failed after %d attempts: %s",
@@ -253,6 +333,12 @@ class Outbox:
             return session.execute(
                 update(OutboxItem)
                 .where(OutboxItem.status == DeliveryStatus.FAILED)
-                .values(status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=now)
+                .values(
+                    status=DeliveryStatus.PENDING,
+                    attempts=0,
+                    next_attempt_at=now,
+                    claimed_until=None,
+                    claimed_by=None,
+                )
                 .execution_options(synchronize_session=False)
             ).rowcount

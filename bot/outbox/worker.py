@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 from bot.clock import utc_now
 from bot.nurture.service import NurtureService
-from bot.outbox.delivery import Dispatcher
+from bot.outbox.delivery import DeliveryResult, Dispatcher
 from bot.outbox.queue import Outbox
 from bot.storage.enums import DeliveryStatus
 
@@ -77,22 +77,33 @@ class Worker:
         self._apply_retention()
         if self.nurture is not None:
             report.nurture_queued = self.nurture.queue_due()
-        while not self.stopping.is_set():
-            claimed = self.outbox.claim(self.clock(), self.batch)
-            if not claimed:
-                break
-            for item in claimed:
-                result = self.dispatcher.deliver(item)
-                if result.ok:
-                    self.outbox.mark_sent(item.id, self.clock())
-                    report.delivered += 1
-                else:
-                    status = self.outbox.mark_failed(item.id, self.clock(), result.error or "?")
-                    if status == DeliveryStatus.FAILED:
-                        report.failed += 1
-                    else:
-                        report.retrying += 1
+        with self.outbox.holding_claims(self.clock):  # a slow send keeps its claim
+            while not self.stopping.is_set():
+                claimed = self.outbox.claim(self.clock(), self.batch)
+                if not claimed:
+                    break
+                for index, item in enumerate(claimed):
+                    if self.stopping.is_set():  # give the rest back: due again at once
+                        self.outbox.release([rest.id for rest in claimed[index:]])
+                        break
+                    self._deliver(item, report)
         return report
+
+    def _deliver(self, item, report: WorkerReport) -> None:  # type: ignore[no-untyped-def]
+        try:
+            result = self.dispatcher.deliver(item)
+        except Exception as error:  # noqa: BLE001 - counted as an attempt, never left 'sending'
+            log.warning("outbox item %s: %s while delivering", item.id, type(error).__name__)
+            result = DeliveryResult.failed(error)
+        if result.ok:
+            if self.outbox.mark_sent(item.id, self.clock()):
+                report.delivered += 1
+            return
+        status = self.outbox.mark_failed(item.id, self.clock(), result.error or "?")
+        if status == DeliveryStatus.FAILED:
+            report.failed += 1
+        elif status == DeliveryStatus.PENDING:
+            report.retrying += 1
 
     def run(self) -> None:
         """Loop until `stop()` (or a signal); sleeps `poll_seconds` between rounds."""

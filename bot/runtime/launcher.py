@@ -18,6 +18,7 @@ from typing import Dict, List
 from sqlalchemy.engine import make_url
 
 from bot.config.settings import PROJECT_ROOT, Settings
+from bot.runtime.tokens import action_server_token, rasa_auth_token
 
 TRACKER_STORE_TYPE = "rasa_ext.tracker_store.ErasableSQLTrackerStore"
 
@@ -59,7 +60,11 @@ def lock_store_config(url: str) -> Dict[str, object] | None:
 
 def endpoints(settings: Settings) -> Dict[str, object]:
     config: Dict[str, object] = {
-        "action_endpoint": {"url": settings.action_endpoint_url},
+        # The action server refuses calls without this header (rasa_ext/action_server.py).
+        "action_endpoint": {
+            "url": settings.action_endpoint_url,
+            "headers": {"Authorization": f"Bearer {action_server_token(settings)}"},
+        },
         "tracker_store": tracker_store_config(settings.tracker_store_url),
     }
     lock_store = lock_store_config(settings.lock_store_url)
@@ -72,8 +77,12 @@ def write_endpoints(settings: Settings, path: Path) -> Path:
     import json
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    # JSON is valid YAML, and needs no YAML library here.
-    path.write_text(json.dumps(endpoints(settings), indent=2) + "\n")
+    # JSON is valid YAML, and needs no YAML library here. It holds the action server's
+    # token: readable by this user only.
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(descriptor, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(json.dumps(endpoints(settings), indent=2) + "\n")
     return path
 
 
@@ -84,7 +93,7 @@ def commands(settings: Settings, model: Path, endpoints_file: Path) -> Dict[str,
         "rasa server": [
             python,
             "-m",
-            "rasa",
+            "rasa_ext.rasa_server",  # `rasa run` with the API token and log redaction
             "run",
             "--enable-api",
             "--model",
@@ -106,6 +115,7 @@ def commands(settings: Settings, model: Path, endpoints_file: Path) -> Dict[str,
 
 def serve(settings: Settings, model: Path, run_dir: Path = PROJECT_ROOT / ".run") -> int:
     """Start every process; return when one exits or on SIGINT/SIGTERM, stopping them all."""
+    rasa_auth_token(settings)  # made once here, so every process reads the same token
     endpoints_file = write_endpoints(settings, run_dir / f"endpoints-{settings.rasa_port}.yml")
     processes: Dict[str, subprocess.Popen] = {}
     stopping = False

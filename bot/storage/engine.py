@@ -17,7 +17,9 @@ from sqlalchemy.orm import Session, sessionmaker
 def make_engine(database_url: str) -> Engine:
     """Create an engine for `database_url`, creating the SQLite file's folder if needed."""
     url = make_url(database_url)
-    kwargs: dict = {"future": True, "pool_pre_ping": True}
+    # hide_parameters: a failed statement's error (and its log line) never shows the values,
+    # which are visitors' answers and emails.
+    kwargs: dict = {"future": True, "pool_pre_ping": True, "hide_parameters": True}
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)

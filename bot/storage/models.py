@@ -175,6 +175,8 @@ class OutboxItem(Base):
     attempts = Column(Integer, nullable=False, default=0)
     next_attempt_at = Column(UTCDateTime, nullable=False, index=True)
     claimed_until = Column(UTCDateTime)
+    # The worker holding the claim (Outbox.owner); only it may renew or settle the item.
+    claimed_by = Column(String(64))
     # Only the endpoint's status or the exception type: never personal data.
     last_error = Column(String(200))
     created_at = Column(UTCDateTime, nullable=False, default=utc_now)

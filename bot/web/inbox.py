@@ -157,7 +157,9 @@ class TrackerEvents:
         with self._lock:
             if self._engine is None:
                 # A plain engine: the tracker store is Rasa's; no pragmas changed on its file.
-                self._engine = create_engine(self._url, future=True, pool_pre_ping=True)
+                self._engine = create_engine(
+                    self._url, future=True, pool_pre_ping=True, hide_parameters=True
+                )
             return self._engine
 
     def events(self, sender_id: str) -> List[Dict[str, Any]] | None:

@@ -67,3 +67,67 @@ def test_lock_store_is_redis_only_when_configured() -> None:
     config = endpoints(Settings.from_env({"LOCK_STORE_URL": "redis://127.0.0.1:6379/0"}))
     assert config["lock_store"]["type"] == "redis"
     assert "lock_store" not in endpoints(Settings.from_env({}))
+
+
+@pytest.mark.parametrize(
+    "name, value, expected",
+    [
+        ("SMTP_STARTTLS", "ture", "true or false"),
+        ("EMAIL_CHECK_DELIVERABILITY", "maybe", "true or false"),
+        ("RASA_PORT", "50o5", "port number"),
+        ("ACTION_PORT", "70000", "port number"),
+        ("WIDGET_RATE_LIMIT", "-1", "1 or more"),
+        ("DIGRESSION_CONFIDENCE", "1.5", "from 0 to 1"),
+        ("SCORE_THRESHOLD", "high", "0 to 100"),
+        ("LOG_LEVEL", "LOUD", "DEBUG"),
+        ("CRM_WEBHOOK_URL", "crm.example.com/hook", "http"),
+        ("ALLOWED_ORIGINS", "https://ok.example,www.example.com", "origins"),
+        ("DATABASE_URL", "not a url", "SQLAlchemy URL"),
+        ("LOCK_STORE_URL", "localhost:6379", "redis://"),
+        ("TRUSTED_PROXIES", "10.0.0.0/33", "IP addresses"),
+        ("SMTP_TIMEOUT_S", "0", "seconds above 0"),
+        ("OUTBOX_RETRY_HOURS", "a day", "hours"),
+        ("SALES_CONTACT_EMAIL", "sales", "email address"),
+    ],
+)
+def test_a_typo_in_any_setting_names_the_variable_and_what_it_expects(
+    name: str, value: str, expected: str
+) -> None:
+    from bot.config.settings import SettingsError
+
+    with pytest.raises(SettingsError) as error:
+        Settings.from_env({name: value})
+    assert list(error.value.problems) == [name]
+    assert name in str(error.value) and expected in str(error.value)
+
+
+def test_every_bad_setting_is_listed_at_once_and_secrets_are_not_echoed() -> None:
+    from bot.config.settings import SettingsError
+
+    with pytest.raises(SettingsError) as error:
+        Settings.from_env({"SMTP_STARTTLS": "ture", "WEB_PORT": "x", "SMTP_PASSWORD": "s3cret"})
+    assert set(error.value.problems) == {"SMTP_STARTTLS", "WEB_PORT"}
+    assert "s3cret" not in str(error.value)
+
+
+def test_start_up_stops_on_a_typo_before_starting_anything() -> None:
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from bot.config.settings import PROJECT_ROOT
+
+    started = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "serve", "--no-train"],
+        cwd=PROJECT_ROOT,
+        env=dict(os.environ, SMTP_STARTTLS="ture"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "SMTP_STARTTLS: expected true or false, got 'ture'" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert time.monotonic() - started < 30

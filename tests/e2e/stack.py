@@ -37,6 +37,7 @@ class Stack:
     mail: Any = None  # tests/e2e/mail.MailSink, when the fixture started one
     process: subprocess.Popen | None = None
     log_path: Path | None = None
+    token: str = ""  # the Rasa HTTP API token (`python -m bot token`)
 
     def conversation(self, metadata: Dict[str, Any] | None = None) -> Conversation:
         return Conversation(self, f"e2e-{uuid.uuid4().hex}", metadata or {})
@@ -59,7 +60,9 @@ class Stack:
 
     def tracker_events(self, conversation_id: str) -> List[Dict[str, Any]]:
         response = requests.get(
-            f"{self.rasa_url}/conversations/{conversation_id}/tracker", timeout=30
+            f"{self.rasa_url}/conversations/{conversation_id}/tracker",
+            params={"token": self.token},
+            timeout=30,
         )
         response.raise_for_status()
         return response.json()["events"]
@@ -113,7 +116,9 @@ def wait_until_up(stack: Stack) -> None:
         if stack.process.poll() is not None:
             raise RuntimeError(f"the stack exited early:\n{stack.log()[-5000:]}")
         try:
-            status = requests.get(f"{stack.rasa_url}/status", timeout=2).json()
+            status = requests.get(
+                f"{stack.rasa_url}/status", params={"token": stack.token}, timeout=2
+            ).json()
             health = requests.get(f"{stack.action_url}/health", timeout=2).json()
             web = requests.get(f"{stack.web_url}/health", timeout=2).json() if stack.web_url else {}
             web_ok = not stack.web_url or web.get("status") == "ok"
@@ -123,6 +128,19 @@ def wait_until_up(stack: Stack) -> None:
             pass
         time.sleep(1)
     raise RuntimeError(f"the stack did not start in {START_TIMEOUT}s:\n{stack.log()[-5000:]}")
+
+
+def rasa_token(env: Dict[str, str]) -> str:
+    """The Rasa API token, as an operator's tool gets it: `python -m bot token`."""
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "token"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return result.stdout.strip()
 
 
 def start_stack(tmp: Path, extra_env: Dict[str, str] | None = None) -> Stack:
@@ -141,6 +159,8 @@ def start_stack(tmp: Path, extra_env: Dict[str, str] | None = None) -> Stack:
         LOCK_STORE_URL="",
         OUTBOX_MAIL_DIR=str(tmp / "outbox-mail"),
         SECRET_KEY_FILE=str(tmp / "secret_key"),
+        RASA_AUTH_TOKEN_FILE=str(tmp / "rasa_auth_token"),
+        ACTION_SERVER_TOKEN_FILE=str(tmp / "action_server_token"),
     )
     env.update(extra_env or {})
     stack = Stack(
@@ -150,6 +170,7 @@ def start_stack(tmp: Path, extra_env: Dict[str, str] | None = None) -> Stack:
         f"http://127.0.0.1:{web_port}",
     )
     stack.log_path = tmp / "stack.log"
+    stack.token = rasa_token(env)
     stack.process = subprocess.Popen(
         [sys.executable, "-m", "bot", "serve", "--no-train"],
         cwd=ROOT,

@@ -1,0 +1,206 @@
+"""Every setting checked before anything starts: a typo stops start-up, naming the variable.
+
+`SMTP_STARTTLS=ture` used to mean "no TLS" (and the SMTP password in clear); `RASA_PORT=50o5`
+a traceback from deep inside `int()`. `check_env()` reads each known variable with the type it
+must have and raises one `SettingsError` that lists every bad variable and what it expects,
+never echoing secret values. Unset or empty means "the default", as everywhere in Settings.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Callable, Dict, Mapping
+from urllib.parse import urlsplit
+
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+FALSE_WORDS = frozenset({"0", "false", "no", "off"})
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+# Never repeated in an error message: the operator knows what they typed.
+SECRETS = frozenset(
+    {"SMTP_PASSWORD", "SECRET_KEY", "INBOX_TOKEN", "RASA_AUTH_TOKEN", "ACTION_SERVER_TOKEN"}
+)
+
+
+class SettingsError(ValueError):
+    """Settings that can't be used; `problems` maps each variable to what it expects."""
+
+    def __init__(self, problems: Mapping[str, str]) -> None:
+        self.problems = dict(problems)
+        lines = [f"  {name}: {expected}" for name, expected in self.problems.items()]
+        super().__init__("invalid settings (environment or .env):\n" + "\n".join(lines))
+
+
+Check = Callable[[str], bool]
+
+
+def parse_bool(name: str, value: str | None, default: bool) -> bool:
+    """`true/false/yes/no/on/off/1/0`; anything else is an error, not a silent `False`."""
+    if value is None or not value.strip():
+        return default
+    word = value.strip().lower()
+    if word in TRUE_WORDS or word in FALSE_WORDS:
+        return word in TRUE_WORDS
+    raise SettingsError({name: f"expected true or false, got {value.strip()!r}"})
+
+
+def _is_bool(value: str) -> bool:
+    return value.strip().lower() in TRUE_WORDS | FALSE_WORDS
+
+
+def _is_int(low: int | None = None, high: int | None = None) -> Check:
+    def check(value: str) -> bool:
+        try:
+            number = int(value.strip())
+        except ValueError:
+            return False
+        return (low is None or number >= low) and (high is None or number <= high)
+
+    return check
+
+
+def _is_float(low: float | None = None, high: float | None = None, above: bool = False) -> Check:
+    def check(value: str) -> bool:
+        try:
+            number = float(value.strip())
+        except ValueError:
+            return False
+        if number != number:  # NaN
+            return False
+        if low is not None and (number <= low if above else number < low):
+            return False
+        return high is None or number <= high
+
+    return check
+
+
+def _is_http_url(value: str) -> bool:
+    parts = urlsplit(value.strip())
+    return parts.scheme in {"http", "https"} and bool(parts.hostname)
+
+
+def _is_origins(value: str) -> bool:
+    return all(_is_http_url(item) for item in value.split(",") if item.strip())
+
+
+def _is_db_url(value: str) -> bool:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        make_url(value.strip())
+    except (ArgumentError, ValueError):
+        return False
+    return True
+
+
+def _is_redis_url(value: str) -> bool:
+    parts = urlsplit(value.strip())
+    return parts.scheme in {"redis", "rediss"} and bool(parts.hostname)
+
+
+def _is_host(value: str) -> bool:
+    value = value.strip()
+    try:
+        ipaddress.ip_address(value)
+        return True
+    except ValueError:
+        return bool(re.fullmatch(r"[A-Za-z0-9]([A-Za-z0-9.-]{0,252})", value))
+
+
+def _is_networks(value: str) -> bool:
+    try:
+        for item in value.split(","):
+            if item.strip():
+                ipaddress.ip_network(item.strip(), strict=False)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_email(value: str) -> bool:
+    return bool(re.fullmatch(r"[^@\s<>]+@[^@\s<>]+", value.strip()))
+
+
+def _is_rates(value: str) -> bool:
+    for pair in value.split(","):
+        if not pair.strip():
+            continue
+        code, sep, rate = pair.partition("=")
+        if not sep or not re.fullmatch(r"[A-Za-z]{3}", code.strip()):
+            return False
+        if not _is_float(low=0, above=True)(rate):
+            return False
+    return True
+
+
+def _is_log_level(value: str) -> bool:
+    return value.strip().upper() in LOG_LEVELS
+
+
+PORT = (_is_int(1, 65535), "a port number (1-65535)")
+POSITIVE_INT = (_is_int(1), "a whole number of 1 or more")
+POSITIVE_SECONDS = (_is_float(0, above=True), "a number of seconds above 0")
+BOOL = (_is_bool, "true or false")
+HTTP_URL = (_is_http_url, "an http:// or https:// URL")
+
+# Variable -> (check, what it expects). Settings with free text (paths, names) aren't here.
+RULES: Dict[str, tuple] = {
+    "DATABASE_URL": (_is_db_url, "an SQLAlchemy URL such as postgresql+psycopg2://u:p@host/db"),
+    "TRACKER_STORE_URL": (_is_db_url, "an SQLAlchemy URL such as postgresql://u:p@host/rasa"),
+    "LOCK_STORE_URL": (_is_redis_url, "a redis:// URL"),
+    "REDIS_URL": (_is_redis_url, "a redis:// URL"),
+    "BIND_HOST": (_is_host, "an IP address or host name, such as 127.0.0.1"),
+    "RASA_PORT": PORT,
+    "ACTION_PORT": PORT,
+    "WEB_PORT": PORT,
+    "SMTP_PORT": PORT,
+    "ACTION_ENDPOINT_URL": HTTP_URL,
+    "PUBLIC_BASE_URL": HTTP_URL,
+    "PRIVACY_POLICY_URL": HTTP_URL,
+    "REP_WEBHOOK_URL": HTTP_URL,
+    "CRM_WEBHOOK_URL": HTTP_URL,
+    "ALLOWED_ORIGINS": (_is_origins, "comma-separated origins such as https://www.example.com"),
+    "TRUSTED_PROXIES": (_is_networks, "comma-separated IP addresses or networks (10.0.0.0/8)"),
+    "WIDGET_RATE_LIMIT": POSITIVE_INT,
+    "WIDGET_RATE_WINDOW_S": POSITIVE_SECONDS,
+    "ADDRESS_RATE_LIMIT": POSITIVE_INT,
+    "ADDRESS_RATE_WINDOW_S": POSITIVE_SECONDS,
+    "NEW_CONVERSATIONS_PER_HOUR": POSITIVE_INT,
+    "LOG_LEVEL": (_is_log_level, "one of " + ", ".join(LOG_LEVELS)),
+    "MAX_MESSAGE_CHARS": POSITIVE_INT,
+    "CONSENT_TEXT_VERSION": (lambda v: bool(v.strip()), "a version label"),
+    "SALES_CONTACT_EMAIL": (_is_email, "an email address"),
+    "SMTP_FROM": (_is_email, "an email address (or Name <address>)"),
+    "CURRENCY_RATES": (_is_rates, "CODE=rate pairs such as EUR=1.08,GBP=1.27"),
+    "EMAIL_CHECK_DELIVERABILITY": BOOL,
+    "SMTP_STARTTLS": BOOL,
+    "REASK_EXPLAIN_AFTER": POSITIVE_INT,
+    "DIGRESSION_CONFIDENCE": (_is_float(0, 1), "a number from 0 to 1"),
+    "SCORE_THRESHOLD": (_is_int(0, 100), "a whole number from 0 to 100"),
+    "SMTP_TIMEOUT_S": POSITIVE_SECONDS,
+    "WEBHOOK_TIMEOUT_S": POSITIVE_SECONDS,
+    "OUTBOX_MAX_ATTEMPTS": POSITIVE_INT,
+    "OUTBOX_RETRY_HOURS": (_is_float(0), "a number of hours (0 or more)"),
+    "OUTBOX_MAX_BACKOFF_S": POSITIVE_SECONDS,
+    "OUTBOX_CLAIM_SECONDS": POSITIVE_SECONDS,
+    "WORKER_POLL_SECONDS": POSITIVE_SECONDS,
+    "RETENTION_NO_CONSENT_DAYS": (_is_int(1), "a whole number of days (1 or more)"),
+    "RETENTION_DAYS": (_is_int(1), "a whole number of days (1 or more)"),
+    "SANIC_WORKERS": POSITIVE_INT,
+}
+
+
+def check_env(env: Mapping[str, str]) -> None:
+    """Raise `SettingsError` naming every variable in `env` whose value can't be used."""
+    problems: Dict[str, str] = {}
+    for name, (check, expected) in RULES.items():
+        value = env.get(name)
+        if value is None or not value.strip():
+            continue
+        if not check(value):
+            shown = "" if name in SECRETS else f", got {value.strip()[:80]!r}"
+            problems[name] = f"expected {expected}{shown}"
+    if problems:
+        raise SettingsError(problems)

@@ -1,0 +1,37 @@
+"""`python -m rasa_ext.rasa_server run …`: Rasa's own `rasa run`, locked down.
+
+The launcher starts the Rasa server through this module rather than `python -m rasa` so that,
+before Rasa imports anything:
+
+- every log record of the process is redacted (bot/runtime/privacy_log.py): no email or
+  message text reaches a log, also with LOG_LEVEL=DEBUG, which Rasa reads too;
+- the HTTP API requires the token (`--auth-token`, from RASA_AUTH_TOKEN or generated into
+  var/), added here so it never appears on a command line (`ps`) or in the endpoints file.
+"""
+
+from __future__ import annotations
+
+import sys
+
+
+def main() -> None:
+    from dotenv import load_dotenv
+
+    from bot.config.settings import Settings
+    from bot.runtime.privacy_log import install_log_redaction
+    from bot.runtime.tokens import rasa_auth_token
+
+    load_dotenv()
+    settings = Settings.from_env()
+    install_log_redaction()
+    args = [arg for arg in sys.argv[1:]]
+    if "--auth-token" not in args:
+        args += ["--auth-token", rasa_auth_token(settings)]
+    sys.argv = ["rasa", *args]
+    from rasa.__main__ import main as rasa_main
+
+    rasa_main()
+
+
+if __name__ == "__main__":
+    main()
