@@ -132,6 +132,8 @@ def _retention_run(settings: Settings, _: argparse.Namespace) -> int:
     from bot.services import build_services
 
     print(build_services(settings).run_retention().render())
+
+
 def _token(settings: Settings, _: argparse.Namespace) -> int:
     from bot.runtime.tokens import rasa_auth_token
 
