@@ -69,20 +69,71 @@ def unusable(text: str, *, free_text: bool = False) -> str | None:
     return None
 
 
+# One compiled pattern per typo table (the tables are module constants; the table is kept with
+# its pattern so a reused id can't pick up another table's pattern).
+_FIX_PATTERNS: dict[int, tuple[Mapping[str, str], re.Pattern[str]]] = {}
+
+
 def fix_words(text: str, table: Mapping[str, str]) -> str:
     """Replace whole words (lower-case keys) using `table`; used for known typos."""
     if not table:
         return text
-    pattern = re.compile(
-        r"\b(" + "|".join(map(re.escape, sorted(table, key=len, reverse=True))) + r")\b"
-    )
-    return pattern.sub(lambda m: table[m.group(1)], text)
+    cached = _FIX_PATTERNS.get(id(table))
+    if cached is None or cached[0] is not table:
+        pattern = re.compile(
+            r"\b(" + "|".join(map(re.escape, sorted(table, key=len, reverse=True))) + r")\b"
+        )
+        cached = _FIX_PATTERNS[id(table)] = (table, pattern)
+    return cached[1].sub(lambda m: table[m.group(1)], text)
 
 
 def closest(word: str, vocabulary: Iterable[str], cutoff: float) -> str | None:
     """The vocabulary word most similar to `word`, if similar enough (difflib ratio)."""
     matches = difflib.get_close_matches(word, list(vocabulary), n=1, cutoff=cutoff)
     return matches[0] if matches else None
+
+
+def _deletions(word: str, depth: int) -> set[str]:
+    found = {word}
+    frontier = {word}
+    for _ in range(depth):
+        frontier = {w[:i] + w[i + 1 :] for w in frontier for i in range(len(w))}
+        found |= frontier
+    return found
+
+
+class FuzzyVocabulary:
+    """`closest()` for a fixed vocabulary, fast enough to run on every word of a sentence.
+
+    difflib compares a word with every vocabulary entry (~3 ms for a few hundred words); here
+    an index of each entry's 1- and 2-letter deletions finds the few entries within reach, and
+    difflib only ranks those. A difflib ratio of 0.8 leaves at most two letters unmatched on
+    each side in words of up to 12 letters, so the answer is the same as `closest()`'s there.
+    """
+
+    MAX_DELETIONS = 2
+
+    def __init__(self, vocabulary: Iterable[str], cutoff: float) -> None:
+        self.words = frozenset(vocabulary)
+        self.cutoff = cutoff
+        self._index: dict[str, set[str]] = {}
+        for entry in self.words:
+            for key in _deletions(entry, self.MAX_DELETIONS):
+                self._index.setdefault(key, set()).add(entry)
+        self._cache: dict[str, str | None] = {}
+
+    def closest(self, word: str) -> str | None:
+        if word in self.words:
+            return word
+        if word in self._cache:
+            return self._cache[word]
+        candidates: set[str] = set()
+        for key in _deletions(word, self.MAX_DELETIONS):
+            candidates |= self._index.get(key, set())
+        found = closest(word, sorted(candidates), self.cutoff) if candidates else None
+        if len(self._cache) < 10_000:  # bounded: visitors' words are unbounded
+            self._cache[word] = found
+        return found
 
 
 # Frequent misspellings in refusals and hedges.
@@ -168,7 +219,8 @@ _RESEARCHING = re.compile(
     r"\b(just|only|simply|merely|mostly) (looking|browsing|researching|exploring|curious|checking"
     r"|window shopping|doing (some )?research|gathering (info|information)|comparing)"
     r"|\bbrowsing\b|\b(doing (some )?)?research(ing)?\b(?! (budget|project|team|department))"
-    r"|\bresearch (phase|stage|mode)\b|\bexploring( options| the market)?\b"
+    r"|\b(research|looking|early|exploration|exploratory|discovery|browsing"
+    r"|information[- ]gathering) (phase|stage|mode)\b|\bexploring( options| the market)?\b"
     r"|\bwindow shopping\b|\bkicking the tyres\b|\bkicking the tires\b"
     r"|\bno (concrete |real |firm |set |fixed )?(plans?|timeline|time ?frame|deadline|date)"
     r"( yet| as of now| for now)?\b"

@@ -85,6 +85,10 @@ _ZERO = re.compile(
 _NOT_DECIDED = re.compile(
     r"\b(no|not|haven't|hasn't|have not) (a )?(budget )?(been )?(set|decided|defined|determined|"
     r"finali[sz]ed|agreed|approved|allocated yet)\b"
+    r"|\b(haven't|have not|hasn't|has not|not yet|didn't|did not|we've not|i've not)"
+    r" (really |yet )?"
+    r"(thought about|worked out|figured out|looked at|looked into|sorted( out)?|discussed|got to"
+    r"|talked about|set)\b"
 )
 # Numbers that are not money: "10% of revenue", "for 2 years", "20 users".
 _NOT_MONEY = re.compile(

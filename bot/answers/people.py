@@ -25,14 +25,17 @@ MAX_COMPANY_WORDS = 12
 SELF_EMPLOYED = "Self-employed"
 
 _GREETING = re.compile(
-    r"^((hi|hello|hey|hiya|howdy|yo|sure|ok|okay|yes|yeah|yep|well|um+|uh+|so|oh|ah|right"
-    r"|of course|no problem|certainly|absolutely|thanks|thank you)\b[\s,!.:-]*)+",
+    r"^((sure thing|hi|hello|hey|hiya|howdy|yo|sure|ok|okay|yes|yeah|yep|well|um+|uh+|so|oh|ah"
+    r"|right"
+    r"|of course|no problem|certainly|absolutely|thanks|thank you|there|sorry|oops"
+    r"|my bad|good (morning|afternoon|evening))\b[\s,!.:-]*)+",
     re.IGNORECASE,
 )
 _NAME_LEAD = re.compile(
-    r"^(my (full |first |real |given )?name'?s?( is)?|the name'?s?( is)?|name( is)?\s*[:=-]?"
+    r"^(my (full |first |real |given )?name'?s?( is)?|the name'?s?( is)?|name('s| is)?\s*[:=-]?"
     r"|full name\s*[:=-]?|you can call me|they call me|call me|i'?m called|i am called"
-    r"|this is|it'?s|it is|i'?m|i am|im|me is|me:?)\s*[:=-]?\s*",
+    r"|(my friends|friends|everyone|people|most people|folks) (all )?calls? me|i go by|go by"
+    r"|this is|it'?s|it is|i'?m|i am|im|me is|me:?)(?=\W|$)\s*[:=-]?\s*",
     re.IGNORECASE,
 )
 _TRAILER = re.compile(
@@ -40,7 +43,11 @@ _TRAILER = re.compile(
     r"|[\s,;:!?]+$|^[\"']+|[\"']+$",
     re.IGNORECASE,
 )
-_NAME_TAIL = re.compile(r"\s*[,;]?\s+\b(from|at|with|of|and i|i work|i'm|im)\b.*$", re.IGNORECASE)
+_NAME_TAIL = re.compile(
+    r"\s*[,;]?\s+\b(from|at|with|of|and i|and we|i work|i'm|im|but|nice to meet you|everyone"
+    r"|i)\b.*$",
+    re.IGNORECASE,
+)
 _SYMBOLS = frozenset({"So", "Sk", "Cs", "Co"})  # emoji and other pictographs: not part of a name
 _URL = re.compile(r"https?://|www\.|\.(com|net|org|io|co|de|uk)\b", re.IGNORECASE)
 _PARTICLES = frozenset({"van", "von", "der", "den", "de", "da", "di", "du", "del", "della", "la"})
@@ -87,7 +94,8 @@ def _cut_tail(name: str) -> str:
     """
     name = name.split("(")[0].strip()
     head, comma, tail = name.partition(",")
-    if comma and (len(tail.split()) != 1 or tail.strip().isupper()):
+    lower_tail = tail.strip()[:1].islower()  # "Kofi Mensah, head of ops"
+    if comma and (len(tail.split()) != 1 or tail.strip().isupper() or lower_tail):
         return head.strip()
     return name
 
@@ -142,6 +150,21 @@ _COMPANY_LEAD = re.compile(
     r"|from|at|for)\s*[:=-]?\s+",
     re.IGNORECASE,
 )
+# What follows a company's name and is about it, not part of it: "Acme Corp, but we're being
+# acquired", "Globex - we make sensors", "Hooli in their Berlin office".
+_COMPANY_TAIL = re.compile(
+    r"(\s*,\s*|\s+-+\s+|\s*\(\s*)(a|an|the|but|and|so|we|we're|we are|which|who|based|though"
+    r"|although|it's|its|i|i'm|part|our|just|mostly|headquartered|located|in|on|from|for|with"
+    r"|as|since|doing|making|selling)\b.*$"
+    r"|\s+(in|at) (their|the|our|its|a|an) \w+( \w+)? (office|branch|site|team|location|hq)\b.*$"
+    r"|\s+(based|located|headquartered) (in|out of)\b.*$",
+    re.IGNORECASE,
+)
+_SELF_EMPLOYED_SAID = re.compile(
+    r"\b(i'?m|i am) (a |an )?(freelancer|self[- ]?employed|sole trader|independent consultant"
+    r"|solopreneur|contractor)\b|\bjust (myself|me)\b|\bwork for myself\b|\bmy own boss\b",
+    re.IGNORECASE,
+)
 _CALLED = re.compile(r"\b(called|named)\s+(?P<name>.+)$", re.IGNORECASE)
 _SCHEME = re.compile(r"^(https?://)?(www\.)?", re.IGNORECASE)
 _SELF_EMPLOYED = re.compile(
@@ -182,8 +205,9 @@ def parse_company(text: str) -> Parsed[str]:
     if called:
         name = called.group("name")
     name = _strip_company_punctuation(_SCHEME.sub("", name.strip(" \"'")).rstrip("/"))
-    if _SELF_EMPLOYED.match(name) or _SELF_EMPLOYED.match(text):
+    if _SELF_EMPLOYED.match(name) or _SELF_EMPLOYED.match(text) or _SELF_EMPLOYED_SAID.search(text):
         return ok(SELF_EMPLOYED)
+    name = _COMPANY_TAIL.sub("", name).strip()
     if is_unknown(text) and len(name.split()) > 1:
         return UNKNOWN
     if not name:  # only emoji or punctuation

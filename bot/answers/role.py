@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from typing import List, Set
 
+from bot.answers._role_cues import role_cue
 from bot.answers._text import (
+    FuzzyVocabulary,
     clean,
-    closest,
     fix_words,
     is_declined,
     is_question,
@@ -20,6 +21,8 @@ MAX_ROLE_CHARS = 100
 MAX_ROLE_WORDS = 12
 FUZZY_CUTOFF = 0.8  # "directr" -> "director", "mangr" -> "manager"
 MIN_FUZZY_LENGTH = 4  # shorter tokens are abbreviations ("vp", "cto"), never fuzzy-matched
+# A title kept from a sentence is short: "head of marketing", not the whole sentence.
+MAX_TITLE_WORDS_IN_SENTENCE = 6
 
 SENIORITIES = ("c_level", "vp", "director", "manager", "individual", "student", "other")
 
@@ -37,35 +40,82 @@ _ROLE_TRAILER = re.compile(
 )
 
 
-def parse_role(text: str) -> Parsed[str]:
-    """The visitor's job title, without "I'm the" or "at Acme"; casing as typed."""
-    text = clean(text)
-    error = unusable(text, free_text=True)
-    if error:
-        return invalid(error)
-    if is_declined(text, whole_no=True):
-        return DECLINED
-    if is_question(text):
-        return invalid("not_a_role")
-    if is_unknown(text):
-        return UNKNOWN
+def _cue_text(text: str) -> str:
+    """Lower-case text for the sentence cues; "lead gen" is a field, not leading anything."""
+    lowered = re.sub(r"\bim\b", "i'm", text.lower())
+    return re.sub(r"\b(lead|demand)[- ]?gen(eration)?\b", "leadgen", lowered)
+
+
+def _extract_title(text: str) -> str:
     title = text
     for _ in range(3):
         title = _ROLE_TRAILER.sub("", _ROLE_LEAD.sub("", title, count=1)).strip()
+    return title
+
+
+def _title_error(title: str) -> str | None:
     if not title:
-        return invalid("empty")
+        return "empty"
     if len(title) > MAX_ROLE_CHARS:
-        return invalid("too_long")
+        return "too_long"
     letters = sum(c.isalpha() for c in title)
     if (
         "@" in title
         or re.search(r"https?://|www\.", title)
         or letters <= sum(c.isdigit() for c in title)
     ):
-        return invalid("not_a_role")
+        return "not_a_role"
     if len(title.split()) > MAX_ROLE_WORDS:
+        return "not_a_role"
+    return None
+
+
+def _best_title(title: str, level: str) -> str | None:
+    """The typed title, or the part before its first comma, when it alone says `level`."""
+    for candidate in (title, title.split(",")[0].strip()):
+        if (
+            candidate
+            and len(candidate.split()) <= MAX_TITLE_WORDS_IN_SENTENCE
+            and _title_error(candidate) is None
+            and classify_seniority(candidate) == level
+        ):
+            return candidate
+    return None
+
+
+def parse_role(text: str) -> Parsed[str]:
+    """The visitor's job title, without "I'm the" or "at Acme"; casing as typed.
+
+    A role told as a sentence ("I look after IT for a 40-person firm", "my boss asked me to
+    look into this") is stored as a short title that carries its seniority ("IT lead",
+    "Team member") unless the sentence holds a title that says the same.
+    """
+    text = clean(text)
+    error = unusable(text, free_text=True)
+    if error:
+        return invalid(error)
+    if is_declined(text, whole_no=True):
+        return DECLINED
+    cue = role_cue(_cue_text(text))
+    if cue is None and is_question(text):
         return invalid("not_a_role")
-    return ok(title)
+    if cue is None and is_unknown(text):
+        return UNKNOWN
+    title = _extract_title(text)
+    if cue is not None:
+        level = classify_seniority(text)
+        typed = _best_title(title, level) if level != "other" else None
+        if typed is not None:
+            return ok(typed)
+        if cue.seniority == level:
+            return ok(cue.title)
+    elif "," in title:
+        head, _, tail = title.partition(",")
+        level = classify_seniority(head)
+        if level != "other" and classify_seniority(tail) == "other":
+            title = head.strip()  # "software engineer, mostly backend"
+    error = _title_error(title)
+    return invalid(error) if error else ok(title)
 
 
 # -- seniority --------------------------------------------------------------------------------
@@ -483,6 +533,33 @@ _NEUTRAL_WORDS = frozenset(
         "freelance",
     }
 )
+# Functions of a company: someone who only names one works in it.
+_DEPARTMENT_WORDS = frozenset(
+    {
+        "finance",
+        "accounting",
+        "accounts",
+        "legal",
+        "compliance",
+        "operations",
+        "procurement",
+        "purchasing",
+        "resources",
+        "product",
+        "design",
+        "security",
+        "customer",
+        "success",
+        "growth",
+        "revenue",
+        "communications",
+        "logistics",
+        "content",
+        "brand",
+        "data",
+        "analytics",
+    }
+)
 _VOCABULARY: Set[str] = set().union(
     _VP_WORDS,
     _C_LEVEL_WORDS,
@@ -495,11 +572,19 @@ _VOCABULARY: Set[str] = set().union(
     {"president", "chief", "partner", "principal", "owner", "vice", "vicepresident"},
 )
 
+# "csuite" and "clevel" are made from "C-suite" above, never typed: "site" must not become one.
+_FUZZY_VOCABULARY = FuzzyVocabulary(_VOCABULARY - {"csuite", "clevel"}, FUZZY_CUTOFF)
+
+_OTHER_PEOPLE = (
+    r"(ceo|cto|cfo|coo|cmo|president|founder|founders|director|board|managing director|vp"
+    r"|chairman|owner|boss|manager|line manager|supervisor|head of \w+|team lead|management)"
+)
 _PHRASES_TO_DROP = re.compile(
     # "assistant to the CEO" is an assistant; "lead generation" and "head of" a team are not
     # the visitor's own leadership. "chief of staff" is treated as director level below.
-    r"\b(to|for|of|reporting to) the (ceo|cto|cfo|coo|president|founder|founders|director|"
-    r"board|managing director|vp|chairman|owner)\b"
+    # Someone else's title ("my boss", "asked by our CEO") says nothing about the visitor's.
+    rf"\b(to|for|of|by|with|reporting to|report to|reports to) (the|our|my) {_OTHER_PEOPLE}\b"
+    rf"|\b(my|our|their|his|her)( line| direct)? {_OTHER_PEOPLE}\b"
     r"|\blead[- ]?gen(eration)?\b|\bdemand gen(eration)?\b"
 )
 
@@ -517,7 +602,7 @@ def _tokens(title: str) -> List[str]:
     tokens = []
     for token in lowered.split():
         if len(token) >= MIN_FUZZY_LENGTH and token.isalpha() and token not in _VOCABULARY:
-            token = closest(token, _VOCABULARY, FUZZY_CUTOFF) or token
+            token = _FUZZY_VOCABULARY.closest(token) or token
         tokens.append(token)
     joined = " ".join(tokens).replace("vice president", "vicepresident")
     return joined.replace("co founder", "cofounder").split()
@@ -568,16 +653,14 @@ def _is_firm_partner(tokens: List[str]) -> bool:
     )
 
 
-def classify_seniority(title: str) -> str:
-    """One of SENIORITIES for a job title; the highest level mentioned wins.
+def _title_seniority(text: str) -> str:
+    """One of SENIORITIES from a title's words; the highest level mentioned wins.
 
     Decisions: "general manager" and "chief of staff" are director level; "product owner" is
     manager level (like a product manager); "team lead" and "lead X" are manager level;
     "principal engineer" is an individual contributor, a lone "principal" runs a firm.
     """
-    if not isinstance(title, str):
-        return "other"
-    tokens = _tokens(clean(title)[:200])
+    tokens = _tokens(text)
     if not tokens:
         return "other"
     words = set(tokens)
@@ -597,7 +680,27 @@ def classify_seniority(title: str) -> str:
         return "other"
     if words & _INDIVIDUAL_WORDS or "partner" in words:
         return "individual"
+    if words & _DEPARTMENT_WORDS:
+        return "individual"  # a bare function ("HR", "finance") is someone working in it
     return "other"
+
+
+def classify_seniority(title: str) -> str:
+    """One of SENIORITIES for a job title or a sentence about one; the highest level wins.
+
+    A title's own words decide first; when they say no more than "individual", what the
+    sentence says about the visitor decides ("I look after IT" runs IT, "my boss asked me"
+    is not the decision maker, "final year at uni" is a student).
+    """
+    if not isinstance(title, str):
+        return "other"
+    text = clean(title)[:200]
+    level = _title_seniority(text)
+    if level in ("other", "individual"):
+        cue = role_cue(_cue_text(text))
+        if cue is not None:
+            return cue.seniority
+    return level
 
 
 def _is_student(tokens: List[str]) -> bool:

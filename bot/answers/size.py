@@ -49,6 +49,14 @@ _ME_AND_N = re.compile(r"\b(me|myself|i) (and|plus|\+|with|&) (\d+)\b")
 _NOBODY = re.compile(r"\b(none|nobody|no one|no employees|no staff|zero)\b")
 
 
+# "we grew from 10 to 35": the size is what it is now, not the range.
+_CHANGE = re.compile(
+    r"\b(grew|grown|growing|went|gone|going|increased|expanded|scaled|jumped|doubled|shrunk|shrank"
+    r"|dropped|reduced|downsized|cut)( up| down| back)? from (about |around |roughly )?\d+ "
+    r"(people |employees |staff )?to\b"
+)
+
+
 def _headcount(text: str, quantities: List[Quantity]) -> float | None:
     """Pick the headcount: people-counts summed ("3 founders and 20 staff"), else the first."""
     usable = [q for q in quantities if q.is_range or not followed_by(text, q, _NOT_PEOPLE)]
@@ -80,7 +88,7 @@ def parse_company_size(text: str) -> Parsed[int]:
         return invalid(error)
     if is_declined(text):
         return DECLINED
-    lowered = numeric_text(text)
+    lowered = _CHANGE.sub(" ", numeric_text(text))
     quantities = candidate_quantities(lowered)
     special = _special_counts(lowered)
     value = special if special is not None else _headcount(lowered, quantities)

@@ -8,8 +8,8 @@ from typing import Callable, Tuple
 
 from bot.answers._numbers import numeric_text
 from bot.answers._text import (
+    FuzzyVocabulary,
     clean,
-    closest,
     fix_words,
     is_declined,
     is_researching,
@@ -86,6 +86,7 @@ _VOCABULARY = (
     | {"beginning", "middle", "start", "early", "later", "within", "until", "before", "after"}
     | {"next", "this", "end", "soon", "couple", "half", "fortnight", "around", "about"}
 )
+_FUZZY = FuzzyVocabulary(_VOCABULARY, FUZZY_CUTOFF)
 
 _NOT_NOW = re.compile(
     r"\bnot (right )?now\b|\bnot (yet|immediately|urgent(ly)?|asap|soon|any ?time soon|in a hurry"
@@ -101,7 +102,7 @@ def _prepare(text: str) -> str:
     words = []
     for word in lowered.split():
         if word.isalpha() and len(word) >= 5 and word not in _VOCABULARY:
-            word = closest(word, _VOCABULARY, FUZZY_CUTOFF) or word
+            word = _FUZZY.closest(word) or word
         words.append(word)
     lowered = " ".join(words)
     lowered = re.sub(r"\bhalf (a |an )?year\b", "6 months", lowered)
@@ -299,6 +300,8 @@ def _relative_quarter(text: str, today: dt.date) -> int | None:
         return None
     which = match.group("which")
     is_end = bool(match.group("end")) or match.group(0).endswith("end")
+    if which is None and re.search(r"\b(within|during|in) the quarter\b", text):
+        which, is_end = "this", True  # "within the quarter": before this one ends
     if which is None and not is_end:
         return None
     first = 3 * _quarter_of(today.month) - 2
@@ -446,10 +449,15 @@ def _numeric_date(text: str, today: dt.date) -> int | None:
     return _explicit_date(match.group(0), today) if match else None
 
 
+# What dateparser is asked about must look like a day of a month: "the 15th", "15.06", "on
+# the 3rd of next month"; any other number is left alone (it is slow and finds dates anywhere).
+_DATE_LIKE = re.compile(r"\b\d{1,2}(st|nd|rd|th)\b|\b\d{1,4}[/.-]\d{1,2}\b|\bthe \d{1,2}\b")
+
+
 def _explicit_date(text: str, today: dt.date) -> int | None:
     """Last resort for dates like "the 15th" or "next tuesday", through dateparser."""
     remainder = re.sub(r"\s+", " ", _FILLER.sub(" ", text)).strip()
-    if not remainder or len(remainder) > MAX_DATEPARSER_CHARS or not re.search(r"\d", remainder):
+    if not remainder or len(remainder) > MAX_DATEPARSER_CHARS or not _DATE_LIKE.search(remainder):
         return None
     import dateparser  # slow to import; most answers never get here
 

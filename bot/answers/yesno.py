@@ -22,14 +22,18 @@ _YES_PHRASES = re.compile(
     r"|not a problem|sounds good|go ahead|go for it|please do|do it|let's do it|lets do it"
     r"|that's fine|thats fine|that is fine|fine by me|fine with me|all right|i agree|agreed"
     r"|i accept|i consent|that's right|thats right|that's correct|you bet|by all means"
-    r"|sure thing|for sure|that works|works for me|count me in|i'm in|im in|happy to|i guess so)\b"
+    r"|sure thing|for sure|that works|works for me|count me in|i'm in|im in|happy to|i guess so"
+    r"|that's alright|thats alright|that is alright|(ok|okay|alright|fine) (by|with) me"
+    r"|that's ok|that's okay|thats ok|thats okay|that is ok|that is okay)\b"
 )
 _NO_PHRASES = re.compile(
     r"\b(of course not|no thanks|no thank you|not now|not really|not at all|not interested"
     r"|i don't agree|i dont agree|i do not agree|i disagree|don't agree|rather not|i'd rather not"
     r"|no way|never|i decline|decline|do not|don't|dont|not right now|not today|no chance"
     r"|absolutely not|definitely not|certainly not|please don't|not okay|not ok|that's wrong"
-    r"|thats wrong|not right|not correct|incorrect|i refuse|opt out|unsubscribe|stop)\b"
+    r"|thats wrong|not right|not correct|incorrect|i refuse|opt out|unsubscribe|stop"
+    r"|rather you (didn't|did not|don't|do not|wouldn't|would not)|i'll pass|i will pass|pass on"
+    r"|i'll skip|skip (it|that|the \w+))\b"
 )
 _YES_WORDS = re.compile(
     r"^(y|ye+s+|ye+a+h*|yah|ya|yep+|yup+|yis|ys|yse|aye|sure|ok+|okay|okey|oki|okie|k|kk"
