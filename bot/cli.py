@@ -82,11 +82,26 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     from bot.runtime.model import current_model, ensure_model
     from bot.storage.migrate import upgrade
 
+    env = None
+    if args.production:
+        from bot.runtime import production
+
+        env = production.environment()
+        settings = Settings.from_env(env)
+        try:
+            production.check(settings)
+        except production.ProductionConfigError as error:
+            print(f"cannot start the production layout: {error}", file=sys.stderr)
+            return 2
+        production.ensure_database(settings.database_url)
+        production.ensure_database(settings.tracker_store_url)
     upgrade(settings.database_url)
     model = current_model(settings.model_dir) if args.no_train else ensure_model(settings.model_dir)
     if model is None:
         print("no model matches the current data; run `make train`", file=sys.stderr)
         return 1
+    if env is not None:
+        return production.serve_production(settings, env)
     return serve(settings)
 
 
@@ -160,6 +175,11 @@ def main(argv: List[str] | None = None) -> int:
         "serve", help="start the whole stack, or one process of it (--role)"
     )
     serve.add_argument("--no-train", action="store_true", help="fail instead of training")
+    serve.add_argument(
+        "--production",
+        action="store_true",
+        help="Rasa and action-server replicas behind HAProxy, PostgreSQL, Redis, RabbitMQ",
+    )
     serve.add_argument(
         "--role",
         choices=("rasa", "actions", "web", "worker"),

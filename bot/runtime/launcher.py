@@ -17,7 +17,7 @@ from typing import Dict, List
 
 from sqlalchemy.engine import make_url
 
-from bot.config.settings import PROJECT_ROOT, Settings
+from bot.config.settings import PROJECT_ROOT, Settings, local_host
 from bot.runtime.supervisor import ProcessSpec, Supervisor, install_stop_handlers
 
 TRACKER_STORE_TYPE = "rasa_ext.tracker_store.ErasableSQLTrackerStore"
@@ -66,6 +66,24 @@ def endpoints(settings: Settings) -> Dict[str, object]:
     lock_store = lock_store_config(settings.lock_store_url)
     if lock_store:
         config["lock_store"] = {k: v for k, v in lock_store.items() if v is not None}
+    if settings.event_broker_url:
+        config["event_broker"] = event_broker_config(
+            settings.event_broker_url, settings.event_broker_queue
+        )
+    return config
+
+
+def event_broker_config(url: str, queue: str) -> Dict[str, object]:
+    """Rasa's Pika (RabbitMQ) event broker: every conversation event, for analytics and CRM."""
+    parsed = make_url(url)
+    config: Dict[str, object] = {
+        "type": "pika",
+        "url": parsed.host or "127.0.0.1",
+        "port": parsed.port or 5672,
+        "username": parsed.username or "guest",
+        "password": parsed.password or "guest",
+        "queues": [queue],
+    }
     return config
 
 
@@ -106,7 +124,7 @@ def process_specs(settings: Settings) -> List[ProcessSpec]:
     def role(name: str) -> List[str]:
         return [python, "-m", "bot", "serve", "--role", name, "--no-train"]
 
-    local = f"http://{_local_host(settings.host)}"
+    local = f"http://{local_host(settings.host)}"
     return [
         ProcessSpec("action server", role("actions"), f"{local}:{settings.action_port}/health"),
         # `/` answers only once the model is loaded (Sanic binds after the start-up hooks).
@@ -115,10 +133,6 @@ def process_specs(settings: Settings) -> List[ProcessSpec]:
         # Sends due nurture steps and delivers the outbox (rep emails, webhooks).
         ProcessSpec("worker", role("worker")),
     ]
-
-
-def _local_host(host: str) -> str:
-    return "127.0.0.1" if host in ("0.0.0.0", "") else host
 
 
 def pid_dir(settings: Settings, run_dir: Path = PROJECT_ROOT / ".run") -> Path:

@@ -14,7 +14,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Sequence
 
 import requests
 
@@ -125,7 +125,9 @@ def wait_until_up(stack: Stack) -> None:
     raise RuntimeError(f"the stack did not start in {START_TIMEOUT}s:\n{stack.log()[-5000:]}")
 
 
-def start_stack(tmp: Path, extra_env: Dict[str, str] | None = None) -> Stack:
+def start_stack(
+    tmp: Path, extra_env: Dict[str, str] | None = None, args: Sequence[str] = ()
+) -> Stack:
     rasa_port, action_port, web_port = free_port(), free_port(), free_port()
     env = dict(os.environ)
     env.update(
@@ -139,6 +141,7 @@ def start_stack(tmp: Path, extra_env: Dict[str, str] | None = None) -> Stack:
         ALLOWED_ORIGINS="",
         ACTION_ENDPOINT_URL="",
         LOCK_STORE_URL="",
+        RASA_URL="",
         OUTBOX_MAIL_DIR=str(tmp / "outbox-mail"),
         SECRET_KEY_FILE=str(tmp / "secret_key"),
     )
@@ -151,7 +154,7 @@ def start_stack(tmp: Path, extra_env: Dict[str, str] | None = None) -> Stack:
     )
     stack.log_path = tmp / "stack.log"
     stack.process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "serve", "--no-train"],
+        [sys.executable, "-m", "bot", "serve", "--no-train", *args],
         cwd=ROOT,
         env=env,
         stdout=stack.log_path.open("w"),
