@@ -26,6 +26,10 @@ db: setup ## create or migrate the database (DATABASE_URL)
 run: setup ## set up on first use, then start the Rasa server, the action server and the web process (:8080)
 	@$(PY) -m bot serve
 
+run-prod: setup train ## the production layout on this machine's PostgreSQL, Redis and RabbitMQ: 2 Rasa replicas and 2 action servers behind HAProxy, web, 2 workers
+	@bash scripts/ensure-haproxy.sh
+	@$(PY) -m bot serve --production --no-train
+
 validate: setup ## check training data, domain and stories (rasa data validate)
 	@$(PY) scripts/validate_data.py
 
@@ -52,4 +56,4 @@ test: setup train lint validate ## run every test: pytest (unit, actions, end-to
 	@$(PY) scripts/test_stories.py
 	@$(PY) scripts/nlu_eval.py
 
-.PHONY: help setup train db run validate lint nlu-eval stories bench bench-worker lock test
+.PHONY: help setup train db run run-prod validate lint nlu-eval stories bench bench-worker lock test

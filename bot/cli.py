@@ -47,6 +47,27 @@ def _actions(settings: Settings) -> int:
     return 0  # pragma: no cover - execv does not return
 
 
+def _rasa(settings: Settings, args: argparse.Namespace) -> int:
+    """One Rasa server (a replica) on RASA_PORT with the current model; replaces this process."""
+    import os
+
+    from bot.runtime.launcher import rasa_command, write_endpoints
+    from bot.runtime.model import current_model, ensure_model
+
+    model = current_model(settings.model_dir) if args.no_train else ensure_model(settings.model_dir)
+    if model is None:
+        print("no model matches the current data; run `make train`", file=sys.stderr)
+        return 1
+    from bot.config.settings import PROJECT_ROOT
+
+    endpoints_file = write_endpoints(
+        settings, PROJECT_ROOT / ".run" / f"endpoints-{settings.rasa_port}.yml"
+    )
+    command = rasa_command(settings, model, endpoints_file)
+    os.execv(command[0], command)
+    return 0  # pragma: no cover - execv does not return
+
+
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
     from bot.runtime.launcher import serve
 
@@ -56,15 +77,32 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         return _web(settings, args)
     if args.role == "worker":
         return _worker(settings, argparse.Namespace(once=False))
+    if args.role == "rasa":
+        return _rasa(settings, args)
     from bot.runtime.model import current_model, ensure_model
     from bot.storage.migrate import upgrade
 
+    env = None
+    if args.production:
+        from bot.runtime import production
+
+        env = production.environment()
+        settings = Settings.from_env(env)
+        try:
+            production.check(settings)
+        except production.ProductionConfigError as error:
+            print(f"cannot start the production layout: {error}", file=sys.stderr)
+            return 2
+        production.ensure_database(settings.database_url)
+        production.ensure_database(settings.tracker_store_url)
     upgrade(settings.database_url)
     model = current_model(settings.model_dir) if args.no_train else ensure_model(settings.model_dir)
     if model is None:
         print("no model matches the current data; run `make train`", file=sys.stderr)
         return 1
-    return serve(settings, model)
+    if env is not None:
+        return production.serve_production(settings, env)
+    return serve(settings)
 
 
 def _web(settings: Settings, _: argparse.Namespace) -> int:
@@ -181,9 +219,14 @@ def main(argv: List[str] | None = None) -> int:
     )
     serve.add_argument("--no-train", action="store_true", help="fail instead of training")
     serve.add_argument(
+        "--production",
+        action="store_true",
+        help="Rasa and action-server replicas behind HAProxy, PostgreSQL, Redis, RabbitMQ",
+    )
+    serve.add_argument(
         "--role",
-        choices=("actions", "web", "worker"),
-        help="run only this process (default: every process, restarted together)",
+        choices=("rasa", "actions", "web", "worker"),
+        help="run only this process (default: every process, each restarted if it crashes)",
     )
     serve.set_defaults(handler=_serve)
     commands.add_parser(

@@ -58,6 +58,16 @@ def _origins(value: str | None, public_base_url: str, web_port: int) -> Tuple[st
     return tuple(dict.fromkeys(origin for origin in [own, *configured] if origin))
 
 
+def _ports(value: str) -> Tuple[int, ...]:
+    """`5006,5007` as ports."""
+    return tuple(int(item) for item in value.split(",") if item.strip())
+
+
+def local_host(host: str) -> str:
+    """A bind address as a client reaches it (0.0.0.0 means every interface)."""
+    return "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+
+
 def _sqlite_default(name: str) -> str:
     return f"sqlite:///{PROJECT_ROOT / 'var' / name}"
 
@@ -142,6 +152,15 @@ class Settings:
     outbox_retry_hours: float = 24.0
     outbox_max_backoff_s: float = 1800.0
     outbox_claim_seconds: float = 300.0
+    # Where the web process (and tools) reach the Rasa server, or its load balancer.
+    rasa_url: str = "http://127.0.0.1:5005"
+    # Rasa's RabbitMQ (Pika) event broker, amqp://user:password@host:port; empty: none.
+    event_broker_url: str = ""
+    event_broker_queue: str = "leadbot_events"
+    # `python -m bot serve --production`: replicas behind HAProxy on RASA_PORT / ACTION_PORT.
+    rasa_replica_ports: Tuple[int, ...] = (5006, 5007)
+    action_replica_ports: Tuple[int, ...] = (5056, 5057)
+    workers: int = 2
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -155,6 +174,7 @@ class Settings:
             return value if value.strip() else default
 
         action_port = int(get("ACTION_PORT", str(defaults.action_port)))
+        rasa_port = int(get("RASA_PORT", str(defaults.rasa_port)))
         host = get("BIND_HOST", defaults.host)
         web_port = int(get("WEB_PORT", str(defaults.web_port)))
         public_base_url = get("PUBLIC_BASE_URL", f"http://{host}:{web_port}").rstrip("/")
@@ -163,7 +183,7 @@ class Settings:
             tracker_store_url=get("TRACKER_STORE_URL", defaults.tracker_store_url),
             lock_store_url=get("LOCK_STORE_URL", ""),
             host=host,
-            rasa_port=int(get("RASA_PORT", str(defaults.rasa_port))),
+            rasa_port=rasa_port,
             action_port=action_port,
             action_endpoint_url=get("ACTION_ENDPOINT_URL", f"http://{host}:{action_port}/webhook"),
             model_dir=Path(get("MODEL_DIR", str(defaults.model_dir))),
@@ -243,4 +263,14 @@ class Settings:
             outbox_claim_seconds=float(
                 get("OUTBOX_CLAIM_SECONDS", str(defaults.outbox_claim_seconds))
             ),
+            rasa_url=get("RASA_URL", f"http://{local_host(host)}:{rasa_port}").rstrip("/"),
+            event_broker_url=get("EVENT_BROKER_URL", ""),
+            event_broker_queue=get("EVENT_BROKER_QUEUE", defaults.event_broker_queue),
+            rasa_replica_ports=_ports(
+                get("RASA_REPLICA_PORTS", f"{rasa_port + 1},{rasa_port + 2}")
+            ),
+            action_replica_ports=_ports(
+                get("ACTION_REPLICA_PORTS", f"{action_port + 1},{action_port + 2}")
+            ),
+            workers=int(get("WORKERS", str(defaults.workers))),
         )

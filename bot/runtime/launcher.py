@@ -1,15 +1,15 @@
 """`python -m bot serve`: the Rasa server, the action server and the web process, from Settings.
 
 Writes the endpoints file Rasa reads (tracker store, lock store, action server URL) from
-the same settings every other process uses, starts both servers, and stops both on Ctrl-C
-or when either one exits.
+the same settings every other process uses, and starts every process with the same
+`python -m bot serve --role …` command an operator (or a container) uses to run one of them,
+under a supervisor (bot/runtime/supervisor.py) that restarts a crashed one and stops them all
+on Ctrl-C.
 """
 
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -17,7 +17,8 @@ from typing import Dict, List
 
 from sqlalchemy.engine import make_url
 
-from bot.config.settings import PROJECT_ROOT, Settings
+from bot.config.settings import PROJECT_ROOT, Settings, local_host
+from bot.runtime.supervisor import ProcessSpec, Supervisor, install_stop_handlers
 from bot.runtime.tokens import action_server_token, rasa_auth_token
 
 TRACKER_STORE_TYPE = "rasa_ext.tracker_store.ErasableSQLTrackerStore"
@@ -70,6 +71,24 @@ def endpoints(settings: Settings) -> Dict[str, object]:
     lock_store = lock_store_config(settings.lock_store_url)
     if lock_store:
         config["lock_store"] = {k: v for k, v in lock_store.items() if v is not None}
+    if settings.event_broker_url:
+        config["event_broker"] = event_broker_config(
+            settings.event_broker_url, settings.event_broker_queue
+        )
+    return config
+
+
+def event_broker_config(url: str, queue: str) -> Dict[str, object]:
+    """Rasa's Pika (RabbitMQ) event broker: every conversation event, for analytics and CRM."""
+    parsed = make_url(url)
+    config: Dict[str, object] = {
+        "type": "pika",
+        "url": parsed.host or "127.0.0.1",
+        "port": parsed.port or 5672,
+        "username": parsed.username or "guest",
+        "password": parsed.password or "guest",
+        "queues": [queue],
+    }
     return config
 
 
@@ -86,78 +105,82 @@ def write_endpoints(settings: Settings, path: Path) -> Path:
     return path
 
 
-def commands(settings: Settings, model: Path, endpoints_file: Path) -> Dict[str, List[str]]:
+def rasa_command(settings: Settings, model: Path, endpoints_file: Path) -> List[str]:
+    """`rasa run` for one Rasa server (one replica) on RASA_PORT."""
+    return [
+        sys.executable,
+        "-m",
+        "rasa_ext.rasa_server",  # `rasa run` with the API token and log redaction
+        "run",
+        "--enable-api",
+        "--model",
+        str(model),
+        "--endpoints",
+        str(endpoints_file),
+        "--credentials",
+        "credentials.yml",
+        "--interface",
+        settings.host,
+        "--port",
+        str(settings.rasa_port),
+    ]
+
+
+def process_specs(settings: Settings) -> List[ProcessSpec]:
+    """Every process of the stack, each started with its own `python -m bot serve --role`."""
     python = sys.executable
-    return {
-        "action server": [python, "-m", "bot", "serve", "--role", "actions"],
-        "rasa server": [
-            python,
-            "-m",
-            "rasa_ext.rasa_server",  # `rasa run` with the API token and log redaction
-            "run",
-            "--enable-api",
-            "--model",
-            str(model),
-            "--endpoints",
-            str(endpoints_file),
-            "--credentials",
-            "credentials.yml",
-            "--interface",
-            settings.host,
-            "--port",
-            str(settings.rasa_port),
-        ],
-        "web": [python, "-m", "bot", "serve", "--role", "web"],
+
+    def role(name: str) -> List[str]:
+        return [python, "-m", "bot", "serve", "--role", name, "--no-train"]
+
+    local = f"http://{local_host(settings.host)}"
+    return [
+        ProcessSpec("action server", role("actions"), f"{local}:{settings.action_port}/health"),
+        # `/` answers only once the model is loaded (Sanic binds after the start-up hooks).
+        ProcessSpec("rasa server", role("rasa"), f"{local}:{settings.rasa_port}/"),
+        ProcessSpec("web", role("web"), f"{local}:{settings.web_port}/health"),
         # Sends due nurture steps and delivers the outbox (rep emails, webhooks).
-        "worker": [python, "-m", "bot", "serve", "--role", "worker"],
-    }
+        ProcessSpec("worker", role("worker")),
+    ]
 
 
-def serve(settings: Settings, model: Path, run_dir: Path = PROJECT_ROOT / ".run") -> int:
-    """Start every process; return when one exits or on SIGINT/SIGTERM, stopping them all."""
-    rasa_auth_token(settings)  # made once here, so every process reads the same token
-    endpoints_file = write_endpoints(settings, run_dir / f"endpoints-{settings.rasa_port}.yml")
-    processes: Dict[str, subprocess.Popen] = {}
-    stopping = False
+def pid_dir(settings: Settings, run_dir: Path = PROJECT_ROOT / ".run") -> Path:
+    """Where the launcher keeps each running process's pid (`<name>.pid`), for operators."""
+    return run_dir / f"pids-{settings.rasa_port}"
 
-    def stop(*_: object) -> None:
-        nonlocal stopping
-        stopping = True
 
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
-    env = dict(os.environ, PYTHONPATH=str(PROJECT_ROOT))
-    for name, command in commands(settings, model, endpoints_file).items():
-        processes[name] = subprocess.Popen(
-            command, cwd=PROJECT_ROOT, env=env, start_new_session=True
-        )
-    print(
-        f"Leadbot: rasa on http://{settings.host}:{settings.rasa_port} "
-        "(REST: /webhooks/rest/webhook), "
-        f"actions on :{settings.action_port}, "
-        f"web (widget, demo page) on {settings.public_base_url}. Ctrl-C stops everything.",
-        flush=True,
+def serve(settings: Settings, run_dir: Path = PROJECT_ROOT / ".run") -> int:
+    """Start every process and keep them running until Ctrl-C / SIGTERM.
+
+    A process that exits is restarted with backoff while the others keep serving (a visitor
+    whose turn needs the action server meanwhile gets an apology, and the form carries on once
+    it is back); a process that keeps exiting is reported as a crash loop. The URLs are
+    printed once every server answers.
+    """
+    # Made once here, so every process (and every restart) reads the same secrets.
+    rasa_auth_token(settings)
+    action_server_token(settings)
+    supervisor = Supervisor(
+        process_specs(settings),
+        cwd=PROJECT_ROOT,
+        env=dict(os.environ, PYTHONPATH=str(PROJECT_ROOT)),
+        pid_dir=pid_dir(settings, run_dir),
     )
-    exit_code = 0
-    while not stopping:
-        for name, process in processes.items():
-            if process.poll() is not None:
-                print(
-                    f"{name} exited with code {process.returncode}; stopping the rest", flush=True
-                )
-                exit_code = process.returncode or 1
-                stopping = True
-                break
-        time.sleep(0.5)
-    for process in processes.values():
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-    deadline = time.monotonic() + 15
-    for process in processes.values():
-        try:
-            process.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+    install_stop_handlers(supervisor)
+    started = time.monotonic()
+
+    def ready() -> None:
+        print(
+            f"Leadbot is ready after {time.monotonic() - started:.0f} s: "
+            f"rasa on http://{settings.host}:{settings.rasa_port} "
+            "(REST: /webhooks/rest/webhook), "
+            f"actions on :{settings.action_port}, "
+            f"web (widget, demo page) on {settings.public_base_url}. Ctrl-C stops everything.",
+            flush=True,
+        )
+
+    print("Leadbot: starting the Rasa server, the action server, the web process and the worker")
+    print("Leadbot: (the URLs follow once every server answers)", flush=True)
+    code = supervisor.run(on_ready=ready)
     print("Leadbot stopped.", flush=True)
-    return exit_code
+    return code

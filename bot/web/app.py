@@ -57,7 +57,8 @@ def page_csp(settings: Settings) -> str:
 
 
 def rasa_url(settings: Settings) -> str:
-    return f"http://{settings.host}:{settings.rasa_port}"
+    """The Rasa server, or the load balancer in front of its replicas (RASA_URL)."""
+    return settings.rasa_url
 
 
 @web.middleware

@@ -14,7 +14,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Sequence
 
 import requests
 
@@ -143,7 +143,9 @@ def rasa_token(env: Dict[str, str]) -> str:
     return result.stdout.strip()
 
 
-def start_stack(tmp: Path, extra_env: Dict[str, str] | None = None) -> Stack:
+def start_stack(
+    tmp: Path, extra_env: Dict[str, str] | None = None, args: Sequence[str] = ()
+) -> Stack:
     rasa_port, action_port, web_port = free_port(), free_port(), free_port()
     env = dict(os.environ)
     env.update(
@@ -157,6 +159,7 @@ def start_stack(tmp: Path, extra_env: Dict[str, str] | None = None) -> Stack:
         ALLOWED_ORIGINS="",
         ACTION_ENDPOINT_URL="",
         LOCK_STORE_URL="",
+        RASA_URL="",
         OUTBOX_MAIL_DIR=str(tmp / "outbox-mail"),
         SECRET_KEY_FILE=str(tmp / "secret_key"),
         RASA_AUTH_TOKEN_FILE=str(tmp / "rasa_auth_token"),
@@ -172,7 +175,7 @@ def start_stack(tmp: Path, extra_env: Dict[str, str] | None = None) -> Stack:
     stack.log_path = tmp / "stack.log"
     stack.token = rasa_token(env)
     stack.process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "serve", "--no-train"],
+        [sys.executable, "-m", "bot", "serve", "--no-train", *args],
         cwd=ROOT,
         env=env,
         stdout=stack.log_path.open("w"),

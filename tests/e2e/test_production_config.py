@@ -1,16 +1,24 @@
-"""The production configuration, for real: PostgreSQL for leads and Rasa's tracker store,
-Redis lock store, two Rasa (Sanic) workers. Skipped, with the reason, where the machine lacks
-PostgreSQL or Redis."""
+"""The production configuration, for real (`python -m bot serve --production`, what
+`make run-prod` starts): PostgreSQL for leads and Rasa's tracker store, Redis lock store,
+RabbitMQ event broker, two Rasa replicas and two action servers behind HAProxy, two workers,
+the web process reaching Rasa through RASA_URL. Every conversation here goes through HAProxy.
+Skipped, with the reason, where the machine lacks PostgreSQL, Redis, RabbitMQ or HAProxy."""
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
+import json
+import os
+import shutil
+import signal
 import socket
+import time
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.stack import Stack, start_stack, stop_stack
+from tests.e2e.stack import ROOT, Stack, free_port, start_stack, stop_stack
 
 pytestmark = pytest.mark.e2e
 
@@ -30,7 +38,9 @@ def _redis_unavailable() -> str:
 def production_stack(tmp_path_factory: pytest.TempPathFactory):
     from tests.conftest import _postgres_reachable
 
-    reason = _postgres_reachable() or _redis_unavailable()
+    reason = _postgres_reachable() or _redis_unavailable() or _rabbitmq_unavailable()
+    if not reason and shutil.which("haproxy") is None:
+        reason = "haproxy is not installed (.ci/run installs Debian's package)"
     if reason:
         pytest.skip(reason)
     import uuid
@@ -47,20 +57,28 @@ def production_stack(tmp_path_factory: pytest.TempPathFactory):
             connection.execute(text(f'CREATE DATABASE "{name}"'))
     leads_url = f"postgresql+psycopg2://postgres@127.0.0.1:5432/{names[0]}"
     upgrade(leads_url)
+    queue = f"leadbot_e2e_{uuid.uuid4().hex[:8]}"
     stack: Stack = start_stack(
         Path(tmp_path_factory.mktemp("production")),
         {
             "DATABASE_URL": leads_url,
             "TRACKER_STORE_URL": f"postgresql://postgres@127.0.0.1:5432/{names[1]}",
             "LOCK_STORE_URL": "redis://127.0.0.1:6379/0",
-            "SANIC_WORKERS": "2",
+            "EVENT_BROKER_URL": "amqp://guest:guest@127.0.0.1:5672",
+            "EVENT_BROKER_QUEUE": queue,
+            "RASA_REPLICA_PORTS": f"{free_port()},{free_port()}",
+            "ACTION_REPLICA_PORTS": f"{free_port()},{free_port()}",
+            "WORKERS": "2",
         },
+        args=["--production"],
     )
+    stack.env["EVENT_BROKER_QUEUE"] = queue
     try:
         yield stack
     finally:
         if stack.process.poll() is None:
             stop_stack(stack)
+        asyncio.run(_queue_messages(queue, delete=True))
         with admin.connect() as connection:
             for name in names:
                 connection.execute(
@@ -72,6 +90,38 @@ def production_stack(tmp_path_factory: pytest.TempPathFactory):
                 )
                 connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         admin.dispose()
+
+
+def _rabbitmq_unavailable() -> str:
+    try:
+        with socket.create_connection(("127.0.0.1", 5672), timeout=2):
+            return ""
+    except OSError as error:
+        return f"RabbitMQ not reachable on 127.0.0.1:5672 ({error})"
+
+
+async def _queue_messages(queue: str, delete: bool = False) -> list:
+    """Every message waiting in `queue` (consumed), as parsed JSON."""
+    import aio_pika
+
+    connection = await aio_pika.connect_robust("amqp://guest:guest@127.0.0.1:5672/")
+    async with connection:
+        channel = await connection.channel()
+        declared = await channel.declare_queue(queue, durable=True, passive=False)
+        messages = []
+        while True:
+            message = await declared.get(no_ack=True, fail=False)
+            if message is None:
+                break
+            messages.append(json.loads(message.body))
+        if delete:
+            await declared.delete(if_unused=False, if_empty=False)
+        return messages
+
+
+def pids(stack: Stack) -> dict:
+    folder = ROOT / ".run" / f"pids-{stack.env['RASA_PORT']}"
+    return {path.stem: int(path.read_text()) for path in folder.glob("*.pid")}
 
 
 def qualify(stack: Stack, index: int) -> str:
@@ -96,7 +146,7 @@ def qualify(stack: Stack, index: int) -> str:
     raise AssertionError(chat.transcript)
 
 
-def test_parallel_visitors_on_postgres_redis_and_two_workers(production_stack: Stack) -> None:
+def test_parallel_visitors_through_haproxy_on_two_replicas(production_stack: Stack) -> None:
     with concurrent.futures.ThreadPoolExecutor(max_workers=6) as pool:
         senders = list(pool.map(lambda i: qualify(production_stack, i), range(6)))
     leads = {row["conversation_id"]: row for row in production_stack.export()}
@@ -123,3 +173,49 @@ def test_erasure_on_the_postgres_tracker_store(production_stack: Stack) -> None:
     events = production_stack.tracker_events(chat.sender)
     assert not any("Erin" in str(event) for event in events)
     assert chat.lead() is None
+
+
+def test_conversation_events_reach_the_rabbitmq_event_broker(production_stack: Stack) -> None:
+    chat = production_stack.conversation()
+    chat.reply("hello")
+    deadline = time.monotonic() + 20
+    seen: list = []
+    while time.monotonic() < deadline:
+        seen += asyncio.run(_queue_messages(production_stack.env["EVENT_BROKER_QUEUE"]))
+        if any(event.get("sender_id") == chat.sender for event in seen):
+            break
+        time.sleep(0.5)
+    mine = [event for event in seen if event.get("sender_id") == chat.sender]
+    assert {"user", "bot"} <= {event["event"] for event in mine}
+
+
+def test_kill_9_of_a_replica_and_an_action_server_mid_conversation(
+    production_stack: Stack,
+) -> None:
+    """HAProxy sends the next message to the other replica; the launcher restarts both."""
+    chat = production_stack.conversation()
+    chat.reply("I'd like a demo")
+    chat.reply("yes")
+    chat.reply("no")
+    before = pids(production_stack)
+    os.kill(before["rasa-replica-1"], signal.SIGKILL)
+    os.kill(before["action-server-1"], signal.SIGKILL)
+    # Never silence, never an error page: the other replica and action server answer.
+    assert "email" in chat.reply("Rita Replica")
+    assert "role" in chat.reply("rita@replica.dev")
+    assert "company" in chat.reply("Head of Operations").lower()
+    deadline = time.monotonic() + 180
+    while True:
+        now = pids(production_stack)
+        restarted = {
+            name
+            for name in ("rasa-replica-1", "action-server-1")
+            if now.get(name) not in (None, before[name])
+        }
+        if len(restarted) == 2:
+            break
+        assert time.monotonic() < deadline, production_stack.log()[-3000:]
+        time.sleep(1)
+    assert now["rasa-replica-2"] == before["rasa-replica-2"]
+    lead = chat.lead()
+    assert (lead["name"], lead["email"]) == ("Rita Replica", "rita@replica.dev")
