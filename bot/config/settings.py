@@ -118,6 +118,8 @@ class Settings:
     secret_key_file: Path = PROJECT_ROOT / "var" / "secret_key"
     outbox_max_attempts: int = 8
     worker_poll_seconds: float = 5.0
+    # Reps' calendar feeds (calendar_url in the reps file): how often the worker reads them.
+    calendar_refresh_seconds: float = 300.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -183,5 +185,8 @@ class Settings:
             outbox_max_attempts=int(get("OUTBOX_MAX_ATTEMPTS", str(defaults.outbox_max_attempts))),
             worker_poll_seconds=float(
                 get("WORKER_POLL_SECONDS", str(defaults.worker_poll_seconds))
+            ),
+            calendar_refresh_seconds=float(
+                get("CALENDAR_REFRESH_SECONDS", str(defaults.calendar_refresh_seconds))
             ),
         )

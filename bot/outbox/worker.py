@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable
 
+from bot.booking.calendars import CalendarSync
 from bot.clock import utc_now
 from bot.nurture.service import NurtureService
 from bot.outbox.delivery import Dispatcher
@@ -29,12 +30,14 @@ class WorkerReport:
     delivered: int = 0
     retrying: int = 0
     failed: int = 0
+    calendars_refreshed: int = 0
 
     def add(self, other: WorkerReport) -> None:
         self.nurture_queued += other.nurture_queued
         self.delivered += other.delivered
         self.retrying += other.retrying
         self.failed += other.failed
+        self.calendars_refreshed += other.calendars_refreshed
 
 
 class Worker:
@@ -46,7 +49,9 @@ class Worker:
         clock: Callable[[], datetime] = utc_now,
         poll_seconds: float = 5.0,
         batch: int = 20,
+        calendars: CalendarSync | None = None,
     ) -> None:
+        self.calendars = calendars
         self.outbox = outbox
         self.dispatcher = dispatcher
         self.nurture = nurture
@@ -56,8 +61,10 @@ class Worker:
         self.stopping = threading.Event()
 
     def run_once(self) -> WorkerReport:
-        """Queue due nurture steps, then deliver everything due, batch by batch."""
+        """Refresh due calendar feeds, queue due nurture steps, then deliver everything due."""
         report = WorkerReport()
+        if self.calendars is not None:
+            report.calendars_refreshed = self.calendars.refresh_due().refreshed
         if self.nurture is not None:
             report.nurture_queued = self.nurture.queue_due()
         while not self.stopping.is_set():
@@ -107,6 +114,7 @@ def build_worker(settings, clock: Callable[[], datetime] = utc_now) -> Worker:  
         services.nurture,
         clock,
         settings.worker_poll_seconds,
+        calendars=services.calendars,
     )
 
 
