@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from sqlalchemy.engine import Engine
 
+from bot.booking.calendars import CalendarSync
 from bot.booking.reps import RepsConfig, load_reps
 from bot.booking.service import BookingService
 from bot.clock import Clock, utc_now
@@ -39,6 +40,7 @@ class Services:
     nurture: NurtureService
     outbox: Outbox
     outcomes: Outcomes
+    calendars: CalendarSync | None = None
 
     def answer_context(self) -> AnswerContext:
         """What the answer parsers need from outside: today, currency rates, email checks."""
@@ -70,6 +72,11 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
     leads = LeadStore(engine)
     rules = load_rules(settings.scoring_file, settings.score_threshold)
     reps = load_reps(settings.reps_file)
+    calendars = (
+        CalendarSync(engine, reps, clock, refresh_seconds=settings.calendar_refresh_seconds)
+        if any(rep.calendar_url for rep in reps.reps)
+        else None
+    )
     booking = BookingService(
         engine,
         reps,
@@ -77,6 +84,7 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
         urls,
         rep_webhook_url=settings.rep_webhook_url,
         crm_webhook_url=settings.crm_webhook_url,
+        calendars=calendars,
     )
     nurture = NurtureService(
         engine,
@@ -104,4 +112,5 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
             retry_for=timedelta(hours=settings.outbox_retry_hours),
         ),
         outcomes=Outcomes(leads, rules, booking, nurture),
+        calendars=calendars,
     )

@@ -46,6 +46,8 @@ class Rep:
     buffer_minutes: int = 15
     min_notice_minutes: int = 120
     horizon_days: int = 14
+    # Secret iCalendar (free/busy) feed address; busy times there are never offered.
+    calendar_url: str = ""
 
     @property
     def zone(self) -> ZoneInfo:
@@ -203,7 +205,9 @@ def load_reps(path: Path) -> RepsConfig:
     for line, raw in items(rep_list):
         if not isinstance(raw, Map):
             raise reader.fail(line, "each rep must be a mapping with name, email, timezone")
-        reader.only_keys(raw, ("name", "email", "timezone", "working_hours", *numbers), "a rep")
+        reader.only_keys(
+            raw, ("name", "email", "timezone", "working_hours", "calendar_url", *numbers), "a rep"
+        )
         name = reader.text(raw, "name", "rep name")
         email = reader.text(raw, "email", f"email of rep '{name}'").strip().lower()
         if not _EMAIL.match(email):
@@ -236,7 +240,20 @@ def load_reps(path: Path) -> RepsConfig:
             raise reader.fail(line, f"rep '{name}' has no working_hours (and no defaults)")
         if not any(hours.values()):
             raise reader.fail(line, f"rep '{name}' has no working hours on any day")
-        rep = Rep(name=name, email=email, timezone=zone, working_hours=hours, **values)
+        calendar_url = str(raw.get("calendar_url") or "").strip()
+        if calendar_url and not re.match(r"^(https?|webcal)://[^\s/]+", calendar_url):
+            raise reader.fail(
+                raw.line_of("calendar_url"),
+                f"rep '{name}' calendar_url must be an http(s):// or webcal:// address",
+            )
+        rep = Rep(
+            name=name,
+            email=email,
+            timezone=zone,
+            working_hours=hours,
+            calendar_url=calendar_url,
+            **values,
+        )
         reps.append(rep)
         by_email[email] = rep
 

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.booking.availability import Interval, format_slot, is_bookable, next_slots
+from bot.booking.calendars import CalendarSync
 from bot.booking.ics import Invite, feed_calendar, invite_calendar
 from bot.booking.reps import Rep, RepsConfig, RoutingFacts, choose_segment, next_rep
 from bot.clock import Clock
@@ -27,7 +28,7 @@ from bot.nurture.service import stop_enrollment
 from bot.outbox.queue import enqueue
 from bot.scoring.rules import SCORE_MAX
 from bot.storage.engine import make_session_factory, unit_of_work
-from bot.storage.enums import DeliveryPurpose, Outcome
+from bot.storage.enums import DeliveryPurpose, MeetingStatus, Outcome
 from bot.storage.models import Lead, LeadAnswer, Meeting
 from bot.web.urls import PublicUrls
 
@@ -97,8 +98,10 @@ class BookingService:
         rep_webhook_url: str = "",
         crm_webhook_url: str = "",
         offer_count: int = 3,
+        calendars: CalendarSync | None = None,
     ) -> None:
         self._sessions = make_session_factory(engine)
+        self.calendars = calendars
         self.reps = reps
         self.clock = clock
         self.urls = urls
@@ -134,7 +137,10 @@ class BookingService:
                 # Round-robin advance and the assignment commit together.
                 rep = next_rep(session, self.reps, segment)
                 lead.rep_email = rep.email
-        slots = next_slots(rep, self.clock(), self.taken(rep.email), self.offer_count, after)
+        busy = self.unavailable(rep)
+        if busy is None:  # the rep's calendar can't be read: offer nothing rather than a guess
+            return Offer(rep, segment.id, ())
+        slots = next_slots(rep, self.clock(), busy, self.offer_count, after)
         return Offer(rep, segment.id, tuple(slots))
 
     def taken(self, rep_email: str) -> List[Interval]:
@@ -143,10 +149,20 @@ class BookingService:
         with unit_of_work(self._sessions) as session:
             rows = session.execute(
                 select(Meeting.start_utc, Meeting.end_utc).where(
-                    Meeting.rep_email == rep_email, Meeting.end_utc >= since
+                    Meeting.rep_email == rep_email,
+                    Meeting.status == MeetingStatus.BOOKED,
+                    Meeting.end_utc >= since,
                 )
             ).all()
             return [(start, end) for start, end in rows]
+
+    def unavailable(self, rep: Rep) -> List[Interval] | None:
+        """Booked meetings plus the busy times of the rep's own calendar; None when the rep has
+        a calendar feed that cannot be read (then no time is free)."""
+        busy = self.calendars.busy(rep) if self.calendars is not None else []
+        if busy is None:
+            return None
+        return self.taken(rep.email) + busy
 
     # -- booking -----------------------------------------------------------------------------
     def book(
@@ -164,11 +180,16 @@ class BookingService:
         start = start_utc.astimezone(timezone.utc)
         with unit_of_work(self._sessions) as session:
             existing = session.execute(
-                select(Meeting).where(Meeting.conversation_id == conversation_id)
+                select(Meeting).where(
+                    Meeting.conversation_id == conversation_id,
+                    Meeting.status == MeetingStatus.BOOKED,
+                )
             ).scalar_one_or_none()
             if existing is not None:
                 return AlreadyBooked(self._info(existing))
-        taken = self.taken(rep.email)
+        taken = self.unavailable(rep)
+        if taken is None:
+            return SlotTaken(rep.email, start, ())
         if any(begin == start for begin, _ in taken) or not is_bookable(rep, start, now, taken):
             return self._taken(rep, start, now)
         token = secrets.token_urlsafe(24)
@@ -204,7 +225,8 @@ class BookingService:
         return Booked(info, token)
 
     def _taken(self, rep: Rep, start: datetime, now: datetime) -> SlotTaken:
-        alternatives = next_slots(rep, now, self.taken(rep.email), self.offer_count)
+        busy = self.unavailable(rep)
+        alternatives = next_slots(rep, now, busy, self.offer_count) if busy is not None else []
         return SlotTaken(rep.email, start, tuple(alternatives))
 
     def _info(self, meeting: Meeting) -> MeetingInfo:
@@ -326,7 +348,11 @@ class BookingService:
             rows = session.execute(
                 select(Meeting, Lead)
                 .join(Lead, Lead.conversation_id == Meeting.conversation_id)
-                .where(Meeting.rep_email == rep.email, Meeting.end_utc >= since)
+                .where(
+                    Meeting.rep_email == rep.email,
+                    Meeting.status == MeetingStatus.BOOKED,
+                    Meeting.end_utc >= since,
+                )
                 .order_by(Meeting.start_utc)
             ).all()
             invites = [self._invite(m, rep, lead, m.created_at) for m, lead in rows]

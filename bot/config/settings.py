@@ -161,6 +161,8 @@ class Settings:
     rasa_replica_ports: Tuple[int, ...] = (5006, 5007)
     action_replica_ports: Tuple[int, ...] = (5056, 5057)
     workers: int = 2
+    # Reps' calendar feeds (calendar_url in the reps file): how often the worker reads them.
+    calendar_refresh_seconds: float = 300.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -273,4 +275,7 @@ class Settings:
                 get("ACTION_REPLICA_PORTS", f"{action_port + 1},{action_port + 2}")
             ),
             workers=int(get("WORKERS", str(defaults.workers))),
+            calendar_refresh_seconds=float(
+                get("CALENDAR_REFRESH_SECONDS", str(defaults.calendar_refresh_seconds))
+            ),
         )

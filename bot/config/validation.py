@@ -186,6 +186,7 @@ RULES: Dict[str, tuple] = {
     "OUTBOX_MAX_BACKOFF_S": POSITIVE_SECONDS,
     "OUTBOX_CLAIM_SECONDS": POSITIVE_SECONDS,
     "WORKER_POLL_SECONDS": POSITIVE_SECONDS,
+    "CALENDAR_REFRESH_SECONDS": POSITIVE_SECONDS,
     "RETENTION_NO_CONSENT_DAYS": (_is_int(1), "a whole number of days (1 or more)"),
     "RETENTION_DAYS": (_is_int(1), "a whole number of days (1 or more)"),
     "SANIC_WORKERS": POSITIVE_INT,

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
+from bot.booking.calendars import CalendarSync
 from bot.clock import utc_now
 from bot.nurture.service import NurtureService
 from bot.outbox.delivery import DeliveryResult, Dispatcher
@@ -30,12 +31,14 @@ class WorkerReport:
     delivered: int = 0
     retrying: int = 0
     failed: int = 0
+    calendars_refreshed: int = 0
 
     def add(self, other: WorkerReport) -> None:
         self.nurture_queued += other.nurture_queued
         self.delivered += other.delivered
         self.retrying += other.retrying
         self.failed += other.failed
+        self.calendars_refreshed += other.calendars_refreshed
 
 
 class Worker:
@@ -49,7 +52,9 @@ class Worker:
         batch: int = 20,
         retention: Callable[[], Any] | None = None,
         retention_every: timedelta = timedelta(days=1),
+        calendars: CalendarSync | None = None,
     ) -> None:
+        self.calendars = calendars
         self.outbox = outbox
         self.dispatcher = dispatcher
         self.nurture = nurture
@@ -72,9 +77,11 @@ class Worker:
             log.exception("retention failed; trying again in %s", self.retention_every)
 
     def run_once(self) -> WorkerReport:
-        """Queue due nurture steps, then deliver everything due, batch by batch."""
+        """Refresh due calendar feeds, queue due nurture steps, then deliver everything due."""
         report = WorkerReport()
         self._apply_retention()
+        if self.calendars is not None:
+            report.calendars_refreshed = self.calendars.refresh_due().refreshed
         if self.nurture is not None:
             report.nurture_queued = self.nurture.queue_due()
         with self.outbox.holding_claims(self.clock):  # a slow send keeps its claim
@@ -136,6 +143,7 @@ def build_worker(settings, clock: Callable[[], datetime] = utc_now) -> Worker:  
         clock,
         settings.worker_poll_seconds,
         retention=services.run_retention,
+        calendars=services.calendars,
     )
 
 

@@ -49,9 +49,15 @@ class DeliveryPurpose(str, Enum):
 
     BOOKING = "booking"
     NURTURE = "nurture"
+    CRM = "crm"  # signed lead/meeting events (bot/crm)
 
 
 class EnrollmentStatus(str, Enum):
     ACTIVE = "active"
     STOPPED = "stopped"
     COMPLETED = "completed"
+
+
+class MeetingStatus(str, Enum):
+    BOOKED = "booked"
+    CANCELLED = "cancelled"

@@ -5,6 +5,7 @@ Schema changes go through Alembic migrations in `bot/migrations/versions/`.
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime, timezone
 
 from sqlalchemy import (
@@ -13,16 +14,24 @@ from sqlalchemy import (
     Column,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import declarative_base, relationship
 
 from bot.clock import utc_now
-from bot.storage.enums import DeliveryStatus, EnrollmentStatus, LeadStatus, Outcome
+from bot.storage.enums import (
+    DeliveryStatus,
+    EnrollmentStatus,
+    LeadStatus,
+    MeetingStatus,
+    Outcome,
+)
 
 Base = declarative_base()
 
@@ -81,6 +90,8 @@ class Lead(Base):
     updated_at = Column(UTCDateTime, nullable=False, default=utc_now, onupdate=utc_now)
     # The scoring rules that fired: [{"rule", "points", "reason"}] (bot.scoring.RuleHit).
     score_breakdown = Column(JSON)
+    # The id the outside world (CRM events) knows the lead by: random, never the sender id.
+    public_id = Column(String(32), unique=True, default=lambda: new_public_id())
 
     answers = relationship(
         "LeadAnswer", back_populates="lead", cascade="all, delete-orphan", passive_deletes=True
@@ -133,11 +144,25 @@ class ErasureAudit(Base):
     consent_records_erased = Column(Integer, nullable=False)
 
 
+def new_public_id() -> str:
+    return secrets.token_hex(12)
+
+
 class Meeting(Base):
-    """A booked meeting. The unique (rep, start) pair is what makes double booking impossible."""
+    """A meeting. The unique (rep, start) pair among *booked* meetings is what makes double
+    booking impossible (a cancelled meeting frees its time)."""
 
     __tablename__ = "meetings"
-    __table_args__ = (UniqueConstraint("rep_email", "start_utc", name="uq_meetings_rep_start"),)
+    __table_args__ = (
+        Index(
+            "uq_meetings_rep_start_booked",
+            "rep_email",
+            "start_utc",
+            unique=True,
+            postgresql_where=text("status = 'booked'"),
+            sqlite_where=text("status = 'booked'"),
+        ),
+    )
 
     id = Column(Integer, primary_key=True)
     conversation_id = Column(String(255), nullable=False, index=True)
@@ -148,6 +173,39 @@ class Meeting(Base):
     # Secret for the visitor's own invite link (/invite/<token>.ics).
     ics_token = Column(String(64), nullable=False, unique=True)
     created_at = Column(UTCDateTime, nullable=False, default=utc_now)
+    status = Column(String(20), nullable=False, default=MeetingStatus.BOOKED)
+    # iCalendar SEQUENCE: raised on every change (reschedule, cancel) of the same UID.
+    sequence = Column(Integer, nullable=False, default=0)
+    # Opaque id in the visitor's signed manage link (bot/booking/links.py).
+    public_id = Column(String(32), nullable=False, unique=True, default=lambda: new_public_id())
+    cancelled_at = Column(UTCDateTime)
+
+
+class CalendarSource(Base):
+    """The state of a rep's free/busy feed: when it was read, and whether that worked."""
+
+    __tablename__ = "calendar_sources"
+
+    rep_email = Column(String(320), primary_key=True)
+    # sha256 of the feed URL: a changed URL in reps.yml is read again at once.
+    url_hash = Column(String(64), nullable=False)
+    fetched_at = Column(UTCDateTime)
+    next_refresh_at = Column(UTCDateTime, nullable=False)
+    ok = Column(Boolean, nullable=False, default=False)
+    busy_count = Column(Integer, nullable=False, default=0)
+    # Only the HTTP status or exception type: feed URLs carry secrets.
+    last_error = Column(String(200))
+
+
+class CalendarBusy(Base):
+    """A busy interval from a rep's feed (recurrences expanded), replaced on every refresh."""
+
+    __tablename__ = "calendar_busy"
+
+    id = Column(Integer, primary_key=True)
+    rep_email = Column(String(320), nullable=False, index=True)
+    start_utc = Column(UTCDateTime, nullable=False)
+    end_utc = Column(UTCDateTime, nullable=False)
 
 
 class RoutingCursor(Base):

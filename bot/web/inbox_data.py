@@ -97,7 +97,7 @@ def upcoming_meetings(session: Session, now: datetime, limit: int = 200) -> List
     rows = session.execute(
         select(Meeting, Lead)
         .join(Lead, Lead.conversation_id == Meeting.conversation_id)
-        .where(Meeting.end_utc >= now)
+        .where(Meeting.end_utc >= now, Meeting.status == "booked")
         .order_by(Meeting.start_utc)
         .limit(limit)
     ).all()

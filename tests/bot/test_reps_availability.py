@@ -92,6 +92,11 @@ GOOD = (PROJECT_ROOT / "config" / "reps.yml").read_text()
         ("{company_size_min: 1000}", "{company_size_min: 1000, company_size_max: 10}", "> company"),
         ("{company_size_min: 1000}", "{size: 1000}", "unknown key 'size'"),
         ("meeting_minutes: 45", "meeting_minutes: -5", "must be >= 0"),
+        (
+            "timezone: Europe/London",
+            "timezone: Europe/London\n    calendar_url: calendar.google.com/x.ics",
+            "calendar_url must be an http(s):// or webcal:// address",
+        ),
     ],
 )
 def test_broken_reps_files(tmp_path: Path, old: str, new: str, problem: str) -> None:
