@@ -140,6 +140,18 @@ def _is_log_level(value: str) -> bool:
 
 
 PORT = (_is_int(1, 65535), "a port number (1-65535)")
+
+
+def _is_ports(value: str) -> bool:
+    ports = [part for part in value.split(",") if part.strip()]
+    return bool(ports) and all(_is_int(1, 65535)(part) for part in ports)
+
+
+def _is_amqp_url(value: str) -> bool:
+    parts = urlsplit(value.strip())
+    return parts.scheme in {"amqp", "amqps"} and bool(parts.hostname)
+
+
 POSITIVE_INT = (_is_int(1), "a whole number of 1 or more")
 POSITIVE_SECONDS = (_is_float(0, above=True), "a number of seconds above 0")
 BOOL = (_is_bool, "true or false")
@@ -187,6 +199,11 @@ RULES: Dict[str, tuple] = {
     "OUTBOX_CLAIM_SECONDS": POSITIVE_SECONDS,
     "WORKER_POLL_SECONDS": POSITIVE_SECONDS,
     "CALENDAR_REFRESH_SECONDS": POSITIVE_SECONDS,
+    "RASA_URL": HTTP_URL,
+    "EVENT_BROKER_URL": (_is_amqp_url, "an amqp:// URL such as amqp://guest:guest@127.0.0.1:5672"),
+    "RASA_REPLICA_PORTS": (_is_ports, "comma-separated port numbers such as 5006,5007"),
+    "ACTION_REPLICA_PORTS": (_is_ports, "comma-separated port numbers such as 5056,5057"),
+    "WORKERS": POSITIVE_INT,
     "RETENTION_NO_CONSENT_DAYS": (_is_int(1), "a whole number of days (1 or more)"),
     "RETENTION_DAYS": (_is_int(1), "a whole number of days (1 or more)"),
     "SANIC_WORKERS": POSITIVE_INT,
