@@ -158,6 +158,23 @@ class NurtureService:
         with unit_of_work(self._sessions) as session:
             return stop_enrollment(session, conversation_id, reason, self.clock())
 
+    def subscription_state(self, token: str) -> str:
+        """What an unsubscribe link points at, changing nothing (a GET must not unsubscribe):
+        "active" (ask), "unsubscribed" (already done) or "unknown"."""
+        if not token:
+            return "unknown"
+        with unit_of_work(self._sessions) as session:
+            row = session.execute(
+                select(NurtureEnrollment.status, NurtureEnrollment.stop_reason).where(
+                    NurtureEnrollment.unsubscribe_token == token
+                )
+            ).first()
+        if row is None:
+            return "unknown"
+        status, reason = row
+        unsubscribed = status == EnrollmentStatus.STOPPED and reason == "unsubscribed"
+        return "unsubscribed" if unsubscribed else "active"
+
     def unsubscribe(self, token: str) -> bool:
         """The unsubscribe link: stop the sequence, revoke nurture consent (recorded)."""
         if not token:

@@ -1,17 +1,47 @@
 """Rasa's SQL tracker store, read and pruned from our processes (table `events`).
 
-The tables are Rasa's; we only read events (analytics, transcripts) and delete whole
-conversations (retention, erasure). A SQLite store that does not exist yet is not created:
-Rasa creates its own file on first start.
+This is the one place that knows the table's shape. The tables are Rasa's; we only read events
+(transcripts for the inbox, analytics) and delete whole conversations (retention, erasure). A
+SQLite store that does not exist yet is not created: Rasa creates its own file on first start.
 """
 
 from __future__ import annotations
 
+import json
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterable, List
+from typing import Any, Dict, Iterable, List, Mapping, Sequence
 
-from sqlalchemy import bindparam, create_engine, text
+from sqlalchemy import bindparam, create_engine, inspect, text
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+logger = logging.getLogger(__name__)
+
+TRANSCRIPT_MAX_EVENTS = 5_000  # a long conversation is a few hundred; this bounds a page
+
+_CONVERSATION = text(
+    "SELECT data FROM events WHERE sender_id = :sender AND type_name IN ('user', 'bot') "
+    "ORDER BY timestamp, id LIMIT :limit"
+)
+_STARTED_BETWEEN = text(
+    "SELECT sender_id, data FROM events WHERE type_name IN ('user', 'bot', 'slot') "
+    "AND sender_id IN (SELECT sender_id FROM events GROUP BY sender_id "
+    "HAVING MIN(timestamp) >= :since AND MIN(timestamp) < :until) "
+    "ORDER BY sender_id, timestamp, id"
+)
+
+
+@dataclass(frozen=True)
+class TranscriptLine:
+    """One message of a conversation as a rep reads it."""
+
+    who: str  # "visitor" | "bot"
+    text: str
+    at: datetime | None  # UTC
 
 
 def tracker_engine(url: str) -> Engine | None:
@@ -21,13 +51,106 @@ def tracker_engine(url: str) -> Engine | None:
         database = parsed.database or ""
         if database in ("", ":memory:") or not Path(database).exists():
             return None
+    # A plain engine: the tracker store is Rasa's; no pragmas changed on its file.
     return create_engine(parsed, future=True, pool_pre_ping=True, hide_parameters=True)
 
 
 def has_events_table(engine: Engine) -> bool:
-    from sqlalchemy import inspect
-
     return inspect(engine).has_table("events")
+
+
+def _event(data: Any) -> Dict[str, Any] | None:
+    try:
+        event = json.loads(data) if isinstance(data, (str, bytes)) else None
+    except ValueError:
+        return None
+    return event if isinstance(event, dict) else None
+
+
+def transcript(events: Sequence[Mapping[str, Any]]) -> List[TranscriptLine]:
+    """The visitor's and the bot's messages in Rasa tracker event dicts, in order."""
+    lines = []
+    for event in events:
+        kind = event.get("event") or event.get("type")
+        if kind not in ("user", "bot"):
+            continue
+        said = event.get("text")
+        if not said:
+            buttons = (event.get("data") or {}).get("buttons") or []
+            said = " | ".join(b.get("title", "") for b in buttons) if buttons else ""
+        if not said:
+            continue
+        stamp = event.get("timestamp")
+        at = (
+            datetime.fromtimestamp(stamp, timezone.utc) if isinstance(stamp, (int, float)) else None
+        )
+        lines.append(TranscriptLine("visitor" if kind == "user" else "bot", str(said), at))
+    return lines
+
+
+class TrackerReader:
+    """Reads conversations from the tracker store; the engine is made on first use (the
+    SQLite file may appear after this process started) and kept until `close()`."""
+
+    def __init__(self, url: str) -> None:
+        self._url = url
+        self._engine: Engine | None = None
+        self._lock = threading.Lock()
+
+    def _connect(self) -> Engine | None:
+        with self._lock:
+            if self._engine is None:
+                self._engine = tracker_engine(self._url)
+            return self._engine
+
+    def events(self, sender_id: str) -> List[Dict[str, Any]] | None:
+        """The user/bot event dicts in order; [] if none; None if the store can't be read."""
+        engine = self._connect()
+        if engine is None:
+            return []
+        try:
+            with engine.connect() as connection:
+                rows = connection.execute(
+                    _CONVERSATION, {"sender": sender_id, "limit": TRANSCRIPT_MAX_EVENTS}
+                ).all()
+        except SQLAlchemyError as error:  # no `events` table yet, or the store is down
+            logger.warning("Tracker store not readable (%s).", type(error).__name__)
+            return None
+        return [event for (data,) in rows if (event := _event(data)) is not None]
+
+    def transcript(self, sender_id: str) -> List[TranscriptLine] | None:
+        """One conversation's messages; None if the store can't be read."""
+        events = self.events(sender_id)
+        return transcript(events) if events is not None else None
+
+    def started_between(
+        self, since: datetime, until: datetime
+    ) -> Dict[str, List[Dict[str, Any]]] | None:
+        """user/bot/slot events of the conversations whose first event is in [since, until),
+        by sender id; None if the store can't be read."""
+        engine = self._connect()
+        if engine is None:
+            return {}
+        grouped: Dict[str, List[Dict[str, Any]]] = {}
+        try:
+            with engine.connect() as connection:
+                rows = connection.execute(
+                    _STARTED_BETWEEN, {"since": since.timestamp(), "until": until.timestamp()}
+                )
+                for sender_id, data in rows:
+                    event = _event(data)
+                    if event is not None:
+                        grouped.setdefault(sender_id, []).append(event)
+        except SQLAlchemyError as error:  # no `events` table yet: no conversation so far
+            logger.warning("Tracker store not readable (%s).", type(error).__name__)
+            return None
+        return grouped
+
+    def close(self) -> None:
+        with self._lock:
+            if self._engine is not None:
+                self._engine.dispose()
+                self._engine = None
 
 
 def idle_conversations(engine: Engine, last_event_before: float) -> List[str]:

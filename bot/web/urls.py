@@ -1,26 +1,38 @@
-"""Every public URL of the web process, built in one place that the routes also use.
+"""Every URL of the web process, built in one place that the routes also use.
 
-Route patterns (for aiohttp's router) and the absolute links that go into emails, invites and
-chat replies come from the same constants, so a link can't point at a route that moved.
-Importing this module needs no web framework: booking and nurture build links with it too.
+Route patterns (for aiohttp's router), the links on our pages, and the absolute links that go
+into emails, invites and chat replies come from the same constants, so a link can't point at a
+route that moved. Importing this module needs no web framework: booking and nurture build links
+with it too.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import quote
+from typing import Mapping
+from urllib.parse import quote, urlencode
 
 # url-safe tokens (invite, unsubscribe, feed): what the routes accept
 TOKEN = "[A-Za-z0-9_-]{1,128}"
+ASSET_NAME = r"[a-z0-9-]+\.[a-z]+"
+
+HOME = "/"
+PRICING = "/pricing"
+PRIVACY = "/privacy"
+ASSET = "/assets/{name}"
+WIDGET_JS = "/widget.js"
+HEALTH = "/health"
+CHAT = "/webhooks/widget/webhook"
 
 INBOX = "/inbox"
 INBOX_LEAD = "/inbox/leads/{conversation_id}"
 INBOX_LEADS_JSON = "/inbox/leads.json"
 INBOX_LEADS_CSV = "/inbox/leads.csv"
+LOGIN = "/inbox/login"
+LOGOUT = "/inbox/logout"
 REP_FEED = "/reps/{token}.ics"
 INVITE = "/invite/{token}.ics"
 UNSUBSCRIBE = "/unsubscribe/{token}"
-PRIVACY = "/privacy"
 
 
 def route(path: str, **patterns: str) -> str:
@@ -37,6 +49,20 @@ def path(template: str, **values: str) -> str:
     return template
 
 
+def with_query(relative: str, query: Mapping[str, object]) -> str:
+    """`relative` with the non-empty values of `query` as its query string."""
+    kept = {name: str(value) for name, value in query.items() if value not in (None, "", False)}
+    return relative + ("?" + urlencode(kept) if kept else "")
+
+
+def inbox_lead(conversation_id: str) -> str:
+    return path(INBOX_LEAD, conversation_id=conversation_id)
+
+
+def unsubscribe(token: str) -> str:
+    return path(UNSUBSCRIBE, token=token)
+
+
 @dataclass(frozen=True)
 class PublicUrls:
     """Absolute links under PUBLIC_BASE_URL, for messages that leave the web process."""
@@ -50,13 +76,19 @@ class PublicUrls:
         return self.absolute(path(INVITE, token=token))
 
     def unsubscribe(self, token: str) -> str:
-        return self.absolute(path(UNSUBSCRIBE, token=token))
+        return self.absolute(unsubscribe(token))
 
     def rep_feed(self, token: str) -> str:
         return self.absolute(path(REP_FEED, token=token))
 
     def privacy(self) -> str:
         return self.absolute(PRIVACY)
+
+    def inbox(self) -> str:
+        return self.absolute(INBOX)
+
+    def lead(self, conversation_id: str) -> str:
+        return self.absolute(inbox_lead(conversation_id))
 
     @property
     def site(self) -> str:

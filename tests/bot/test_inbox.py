@@ -4,23 +4,20 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import datetime, timezone
 from pathlib import Path
 
+from bot.booking.feeds import rep_feed_token, rep_for_feed_token
 from bot.booking.reps import load_reps
 from bot.booking.service import BookingService
+from bot.config.secret import resolve_secret_key
 from bot.config.settings import PROJECT_ROOT
+from bot.leads.queries import recent_leads, upcoming_meetings
+from bot.leads.record import leads_csv
 from bot.leads.store import LeadStore
 from bot.storage.engine import make_engine, make_session_factory, unit_of_work
-from bot.web.inbox_data import (
-    check_token,
-    leads_csv,
-    recent_leads,
-    rep_feed_token,
-    rep_for_feed_token,
-    resolve_secret_key,
-    transcript,
-    upcoming_meetings,
-)
+from bot.storage.tracker import TranscriptLine, transcript
+from bot.web.auth import check_token
 from bot.web.urls import PublicUrls
 from tests.bot.factories import Clock, make_lead
 
@@ -42,13 +39,16 @@ def test_meetings_leads_and_csv(sqlite_url: str) -> None:
     service.book("c1", offer.rep.email, offer.slots[0])
     with unit_of_work(make_session_factory(make_engine(sqlite_url))) as session:
         [meeting] = upcoming_meetings(session, clock())
-        assert meeting["name"] == "Jane Doe" and meeting["rep_email"] == offer.rep.email
+        assert meeting.name == "Jane Doe" and meeting.rep_email == offer.rep.email
         assert upcoming_meetings(session, clock.now.replace(year=2027)) == []
         leads = recent_leads(session, 10)
-    assert [lead["conversation_id"] for lead in leads] == ["c2", "c1"]
-    assert leads[1]["answers"]["company_size"] == {"text": "about 450", "status": "ok"}
-    assert leads[1]["score_breakdown"][0]["rule"] == "seniority.vp"
-    assert leads[1]["source_page"] == "https://example.test/pricing"
+    assert [lead.conversation_id for lead in leads] == ["c2", "c1"]
+    assert leads[1].to_download()["answers"]["company_size"] == {
+        "text": "about 450",
+        "status": "ok",
+    }
+    assert leads[1].score_breakdown[0]["rule"] == "seniority.vp"
+    assert leads[1].source_page == "https://example.test/pricing"
     rows = list(csv.DictReader(io.StringIO(leads_csv(leads))))
     assert rows[1]["outcome"] == "meeting_booked" and rows[1]["company_size"] == "450"
     assert rows[0]["name"].startswith("'=")  # no formula injection
@@ -77,9 +77,11 @@ def test_transcript() -> None:
         {"event": "slot", "name": "email", "value": "x"},
     ]
     assert transcript(events) == [
-        ("visitor", "hi", "2025-11-24T16:00:00Z"),
-        ("bot", "Hello! I'm a bot.", "2025-11-24T16:00:01.500000Z"),
-        ("bot", "Yes | No", None),
+        TranscriptLine("visitor", "hi", datetime(2025, 11, 24, 16, 0, 0, tzinfo=timezone.utc)),
+        TranscriptLine(
+            "bot", "Hello! I'm a bot.", datetime(2025, 11, 24, 16, 0, 1, 500000, timezone.utc)
+        ),
+        TranscriptLine("bot", "Yes | No", None),
     ]
 
 

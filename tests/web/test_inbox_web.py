@@ -20,6 +20,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import create_engine, select, text
 
+from bot.booking.feeds import rep_feed_token
 from bot.booking.ics import unfold
 from bot.booking.reps import load_reps
 from bot.booking.service import Booked, BookingService
@@ -29,9 +30,8 @@ from bot.nurture.service import EnrollResult, NurtureService, load_nurture
 from bot.storage.engine import make_engine, make_session_factory, unit_of_work
 from bot.storage.migrate import upgrade
 from bot.storage.models import Lead, NurtureEnrollment
-from bot.web import inbox as inbox_web
+from bot.web import context as web_context
 from bot.web.app import create_app
-from bot.web.inbox_data import rep_feed_token
 from bot.web.urls import PublicUrls
 from tests.bot.factories import Clock, make_lead
 
@@ -145,7 +145,7 @@ def world(tmp_path: Path) -> World:
 
 async def client_for(world: World, settings: Settings) -> TestClient:
     app = create_app(settings)
-    app[inbox_web.CLOCK_KEY] = world.clock
+    app[web_context.CLOCK_KEY] = world.clock
     client = TestClient(TestServer(app))
     await client.start_server()
     return client
@@ -222,7 +222,8 @@ async def test_inbox_shows_meetings_leads_breakdown_and_feeds(
     assert "Jane Doe" in body and "Nora Nurture" in body and "jane@acme.test" in body
     assert "seniority.vp" in body and "vp role" in body and "+25" in body
     assert "85/100" in body and "sales qualified" in body and "meeting booked" in body
-    assert "about 450" in body and "450 employees" in body
+    # "Understood as" is worded as the visitor reads it back ("what do you know about me?").
+    assert "about 450" in body and "450 people" in body
     assert "https://example.test/pricing" in body
     assert "asked for a person" in body
     assert f'href="/inbox/leads/c1?token={TOKEN}"' in body
@@ -255,7 +256,7 @@ async def test_the_lead_link_on_the_page_opens_the_transcript(client: TestClient
     assert "Jane Doe" in page and "vp role" in page
     assert '<li class="visitor">' in page and '<li class="bot">' in page
     assert "hi there, pricing please" in page
-    assert "Happy to help! What&#x27;s your name?" in page
+    assert "Happy to help! What&#39;s your name?" in page  # escaped, as every value
     assert "&lt;img src=x onerror=alert(2)&gt;" in page and "<img" not in page
     assert "someone else" not in page  # only this conversation
     assert page.index("hi there") < page.index("Happy to help")

@@ -1,0 +1,20 @@
+"""The web process's routes, one module per area; every path comes from bot/web/urls.py."""
+
+from __future__ import annotations
+
+from typing import List
+
+from aiohttp import web
+
+from bot.web.routes import demo, exports, feeds, inbox, unsubscribe, widget
+
+
+def all_routes() -> List[web.AbstractRouteDef]:
+    return [
+        *demo.routes(),
+        *inbox.routes(),
+        *exports.routes(),
+        *feeds.routes(),
+        *unsubscribe.routes(),
+        *widget.routes(),
+    ]
