@@ -188,6 +188,46 @@ def _outbox_retry(settings: Settings, _: argparse.Namespace) -> int:
     return 0
 
 
+def _reps_set_password(settings: Settings, args: argparse.Namespace) -> int:
+    """Create a rep's inbox account or change its password (asked twice, never echoed)."""
+    import getpass
+
+    from bot.accounts.service import Accounts, PasswordError
+    from bot.clock import utc_now
+    from bot.storage.engine import make_engine
+
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass(f"New password for {args.email}: ")
+        if getpass.getpass("Again: ") != password:
+            print("the two passwords differ; nothing changed", file=sys.stderr)
+            return 1
+    engine = make_engine(settings.database_url)
+    try:
+        created = Accounts(engine, utc_now).set_password(args.email, password)
+    except PasswordError as error:
+        print(f"{error}; nothing changed", file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
+    print(
+        f"{'created' if created else 'changed'}: {args.email.strip().lower()} can sign in at "
+        f"{settings.public_base_url.rstrip('/')}/inbox/login"
+    )
+    return 0
+
+
+def _reps_list(settings: Settings, _: argparse.Namespace) -> int:
+    from bot.accounts.service import Accounts
+    from bot.clock import utc_now
+    from bot.storage.engine import make_engine
+
+    for email in Accounts(make_engine(settings.database_url), utc_now).emails():
+        print(email)
+    return 0
+
+
 def _worker(settings: Settings, args: argparse.Namespace) -> int:
     from bot.outbox.worker import main as worker_main
 
@@ -265,6 +305,18 @@ def main(argv: List[str] | None = None) -> int:
     commands.add_parser(
         "token", help="print the Rasa HTTP API token (?token=…), generated on first use"
     ).set_defaults(handler=_token)
+    reps = commands.add_parser("reps", help="reps' inbox accounts").add_subparsers(
+        dest="action", required=True
+    )
+    set_password = reps.add_parser(
+        "set-password", help="create a rep's account or change its password (signs it out)"
+    )
+    set_password.add_argument("email")
+    set_password.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    set_password.set_defaults(handler=_reps_set_password)
+    reps.add_parser("list", help="the emails that have an account").set_defaults(handler=_reps_list)
     worker = commands.add_parser("worker", help="send due nurture steps and deliver the outbox")
     worker.add_argument("--once", action="store_true", help="one round, then exit")
     worker.set_defaults(handler=_worker)

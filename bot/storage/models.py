@@ -276,3 +276,30 @@ class NurtureSend(Base):
     step = Column(Integer, nullable=False)
     step_id = Column(String(64), nullable=False)
     queued_at = Column(UTCDateTime, nullable=False, default=utc_now)
+
+
+class RepAccount(Base):
+    """A sales rep who signs in to the inbox (bot/accounts); the password only as argon2id."""
+
+    __tablename__ = "rep_accounts"
+
+    id = Column(Integer, primary_key=True)
+    email = Column(String(320), nullable=False, unique=True)
+    password_hash = Column(String(255))
+    created_at = Column(UTCDateTime, nullable=False, default=utc_now)
+    password_set_at = Column(UTCDateTime)
+    last_login_at = Column(UTCDateTime)
+
+
+class RepSession(Base):
+    """A signed-in browser: the cookie holds a random token, the table only its SHA-256."""
+
+    __tablename__ = "rep_sessions"
+
+    id = Column(String(64), primary_key=True)  # sha256 hex of the cookie's token
+    account_id = Column(
+        Integer, ForeignKey("rep_accounts.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    csrf_token = Column(String(64), nullable=False)
+    created_at = Column(UTCDateTime, nullable=False, default=utc_now)
+    expires_at = Column(UTCDateTime, nullable=False, index=True)

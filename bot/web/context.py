@@ -12,6 +12,7 @@ from typing import Callable, List
 from aiohttp import web
 from sqlalchemy.orm import sessionmaker
 
+from bot.accounts.service import Accounts, LoginThrottle
 from bot.booking.feeds import rep_feed_token
 from bot.clock import utc_now
 from bot.config.secret import resolve_secret_key
@@ -38,6 +39,8 @@ class WebServices:
     core: Services
     sessions: sessionmaker
     tracker: TrackerReader
+    accounts: Accounts
+    throttle: LoginThrottle = field(default_factory=LoginThrottle)
     _secret: bytes | None = None
     _secret_lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -48,6 +51,7 @@ class WebServices:
             core=core,
             sessions=make_session_factory(core.engine),
             tracker=TrackerReader(settings.tracker_store_url),
+            accounts=Accounts(core.engine, core.clock),
         )
 
     @property

@@ -1,4 +1,5 @@
-"""The reps' inbox, calendar feeds, invites and unsubscribe, over real HTTP.
+"""The reps' inbox (signed-in reps), exports (API key), calendar feeds, invites and
+unsubscribe, over real HTTP.
 
 The data is made through the real services (LeadStore, BookingService, NurtureService) on a
 migrated SQLite database; the transcript comes from a tracker database with Rasa's `events`
@@ -17,9 +18,11 @@ from pathlib import Path
 from typing import AsyncIterator, Dict
 
 import pytest
+from aiohttp import ClientResponse, CookieJar
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import create_engine, select, text
 
+from bot.accounts.service import Accounts
 from bot.booking.feeds import rep_feed_token
 from bot.booking.ics import unfold
 from bot.booking.reps import load_reps
@@ -40,7 +43,9 @@ NURTURE = load_nurture(PROJECT_ROOT / "config" / "nurture.yml")
 TOKEN = "inbox-token-for-tests"
 SECRET = "feed-secret-for-tests"
 XSS = "<script>alert(1)</script>"
-BASE = "https://leads.example.test"
+BASE = "http://leads.example.test"
+REP_EMAIL = "ada@example.com"
+PASSWORD = "correct horse battery staple"
 
 CONSENT_VERSION = "2026-11-01"
 
@@ -139,6 +144,7 @@ def world(tmp_path: Path) -> World:
     assert nurture.enroll("n1") is EnrollResult.ENROLLED
     with unit_of_work(make_session_factory(engine)) as session:
         token = session.execute(select(NurtureEnrollment.unsubscribe_token)).scalar_one()
+    Accounts(engine, clock).set_password(REP_EMAIL, PASSWORD)
     engine.dispose()
     return World(database_url, tracker_url, tmp_path, clock, booked, token)
 
@@ -146,16 +152,49 @@ def world(tmp_path: Path) -> World:
 async def client_for(world: World, settings: Settings) -> TestClient:
     app = create_app(settings)
     app[web_context.CLOCK_KEY] = world.clock
-    client = TestClient(TestServer(app))
+    # unsafe: keep cookies from 127.0.0.1, as a browser does
+    client = TestClient(TestServer(app), cookie_jar=CookieJar(unsafe=True))
     await client.start_server()
     return client
 
 
+def form_csrf(page: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert found, "the form has no CSRF token"
+    return found.group(1)
+
+
+async def sign_in(
+    client: TestClient, email: str = REP_EMAIL, password: str = PASSWORD, next_: str = ""
+) -> ClientResponse:
+    """What a rep does: open the sign-in page, fill in the form, submit it."""
+    page = await client.get("/inbox/login")
+    assert page.status == 200
+    return await client.post(
+        "/inbox/login",
+        data={
+            "email": email,
+            "password": password,
+            "csrf": form_csrf(await page.text()),
+            "next": next_,
+        },
+        allow_redirects=False,
+    )
+
+
 @pytest.fixture
-async def client(world: World) -> AsyncIterator[TestClient]:
+async def anonymous(world: World) -> AsyncIterator[TestClient]:
     client = await client_for(world, world.settings())
     yield client
     await client.close()
+
+
+@pytest.fixture
+async def client(anonymous: TestClient) -> TestClient:
+    """A signed-in rep's browser."""
+    response = await sign_in(anonymous)
+    assert response.status == 303 and response.headers["Location"] == "/inbox"
+    return anonymous
 
 
 def assert_private_html(response) -> None:  # type: ignore[no-untyped-def]
@@ -167,35 +206,133 @@ def assert_private_html(response) -> None:  # type: ignore[no-untyped-def]
     assert "default-src 'none'" in csp and "unsafe-inline" not in csp and "script-src" not in csp
 
 
-# -- access -----------------------------------------------------------------------------------
+# -- signing in ------------------------------------------------------------------------------
 
 
-async def test_inbox_is_disabled_without_a_token(world: World) -> None:
-    client = await client_for(world, world.settings(INBOX_TOKEN=""))
-    try:
-        for path in ("/inbox", f"/inbox?token={TOKEN}", "/inbox/leads/c1?token=x"):
-            response = await client.get(path)
-            assert response.status == 404
-            assert "INBOX_TOKEN" in await response.text()
-        response = await client.get("/inbox/leads.json", headers={"Authorization": "Bearer x"})
-        assert response.status == 404 and (await response.json())["error"] == "inbox_disabled"
-        assert (await client.get("/inbox/leads.csv?token=")).status == 404
-    finally:
-        await client.close()
+async def test_pages_send_strangers_to_the_sign_in_page(anonymous: TestClient) -> None:
+    for path in ("/inbox", f"/inbox?token={TOKEN}", "/inbox/leads/c1"):
+        response = await anonymous.get(path, allow_redirects=False)
+        assert response.status == 303
+        assert response.headers["Location"].startswith("/inbox/login?next=")
+        assert "Jane" not in await response.text()
+    page = await anonymous.get("/inbox/leads/c1")  # followed: the sign-in form
+    assert page.status == 200 and page.url.path == "/inbox/login"
+    assert_private_html(page)
+    body = await page.text()
+    assert '<input type="password" name="password"' in body and "Jane" not in body
 
 
-async def test_a_wrong_or_missing_token_is_refused(client: TestClient) -> None:
-    for path in ("/inbox", "/inbox?token=wrong", "/inbox/leads/c1?token=wrong"):
-        response = await client.get(path)
+async def test_sign_in_sets_a_session_cookie_that_scripts_cannot_read(world: World) -> None:
+    for base, secure in ((BASE, False), ("https://leads.example.test", True)):
+        client = await client_for(world, world.settings(PUBLIC_BASE_URL=base))
+        try:
+            # By hand: a Secure cookie would not be sent back over this test's plain HTTP.
+            page = await client.get("/inbox/login")
+            pair = page.cookies["leadbot_login_csrf"].value
+            response = await client.post(
+                "/inbox/login",
+                data={
+                    "email": REP_EMAIL,
+                    "password": PASSWORD,
+                    "csrf": form_csrf(await page.text()),
+                    "next": "/inbox/leads/c1",
+                },
+                headers={"Cookie": f"leadbot_login_csrf={pair}"},
+                allow_redirects=False,
+            )
+            assert response.status == 303
+            assert response.headers["Location"] == "/inbox/leads/c1"  # back where they were
+            [cookie] = [
+                value
+                for value in response.headers.getall("Set-Cookie")
+                if value.startswith("leadbot_session=")
+            ]
+            flags = {part.strip().split("=")[0].lower() for part in cookie.split(";")}
+            assert "httponly" in flags and "samesite=lax" in cookie.lower()
+            assert "path=/inbox" in cookie.lower()
+            assert ("secure" in flags) is secure
+            session = cookie.split(";")[0]
+            page = await client.get("/inbox", headers={"Cookie": session})
+            assert page.status == 200 and "Jane Doe" in await page.text()
+        finally:
+            await client.close()
+
+
+async def test_a_wrong_password_or_unknown_email_is_refused(anonymous: TestClient) -> None:
+    for email, password in ((REP_EMAIL, "wrong password!!"), ("nobody@example.com", PASSWORD)):
+        response = await sign_in(anonymous, email, password)
         assert response.status == 401
-        assert response.headers["WWW-Authenticate"].startswith("Bearer")
-        body = await response.text()
-        assert "Jane" not in body
-        assert_private_html(response)
-    wrong = {"Authorization": "Bearer wrong"}
-    for path in ("/inbox/leads.json", "/inbox/leads.csv"):
-        response = await client.get(path, headers=wrong)
-        assert response.status == 401 and "jane@acme.test" not in await response.text()
+        assert "Wrong email or password." in await response.text()
+        assert "leadbot_session" not in response.cookies
+        inbox = await anonymous.get("/inbox", allow_redirects=False)
+        assert inbox.status == 303  # still signed out
+
+
+async def test_failed_sign_ins_are_throttled(anonymous: TestClient) -> None:
+    for _ in range(5):
+        assert (await sign_in(anonymous, REP_EMAIL, "wrong password!!")).status == 401
+    response = await sign_in(anonymous)  # even the right password waits now
+    assert response.status == 429 and int(response.headers["Retry-After"]) > 0
+    assert "Too many failed sign-ins" in await response.text()
+
+
+async def test_forms_without_the_csrf_token_are_refused(anonymous: TestClient) -> None:
+    data = {"email": REP_EMAIL, "password": PASSWORD}
+    response = await anonymous.post("/inbox/login", data=data, allow_redirects=False)
+    assert response.status == 403  # no token at all
+    await anonymous.get("/inbox/login")  # the cookie half of the pair
+    forged = await anonymous.post(
+        "/inbox/login", data={**data, "csrf": "x" * 32}, allow_redirects=False
+    )
+    assert forged.status == 403 and "leadbot_session" not in forged.cookies
+
+    assert (await sign_in(anonymous)).status == 303
+    page = await (await anonymous.get("/inbox")).text()
+    assert 'action="/inbox/logout"' in page
+    refused = await anonymous.post("/inbox/logout", data={"csrf": "forged"})
+    assert refused.status == 403
+    assert (await anonymous.get("/inbox", allow_redirects=False)).status == 200  # still in
+    out = await anonymous.post(
+        "/inbox/logout", data={"csrf": form_csrf(page)}, allow_redirects=False
+    )
+    assert out.status == 303 and out.headers["Location"] == "/inbox/login"
+    assert (await anonymous.get("/inbox", allow_redirects=False)).status == 303
+
+
+async def test_a_session_does_not_survive_a_password_change(
+    client: TestClient, world: World
+) -> None:
+    assert (await client.get("/inbox", allow_redirects=False)).status == 200
+    engine = make_engine(world.database_url)
+    Accounts(engine, world.clock).set_password(REP_EMAIL, "another long password")
+    engine.dispose()
+    assert (await client.get("/inbox", allow_redirects=False)).status == 303
+
+
+async def test_exports_need_the_api_key_in_a_header_or_a_session(
+    anonymous: TestClient, client: TestClient, world: World
+) -> None:
+    stranger = await client_for(world, world.settings())
+    try:
+        for path in ("/inbox/leads.json", "/inbox/leads.csv"):
+            for headers, query in (({}, ""), ({"Authorization": "Bearer wrong"}, "")):
+                response = await stranger.get(path + query, headers=headers)
+                assert response.status == 401 and "jane@acme.test" not in await response.text()
+            in_url = await stranger.get(f"{path}?token={TOKEN}")  # never in a URL
+            assert in_url.status == 401
+            assert "Authorization header" in (await in_url.json())["detail"]
+            keyed = await stranger.get(path, headers={"Authorization": f"Bearer {TOKEN}"})
+            assert keyed.status == 200 and "jane@acme.test" in await keyed.text()
+        # Without INBOX_TOKEN there is no API key at all; signed-in reps still download.
+        no_key = await client_for(world, world.settings(INBOX_TOKEN=""))
+        try:
+            response = await no_key.get("/inbox/leads.json", headers={"Authorization": "Bearer "})
+            assert response.status == 401
+        finally:
+            await no_key.close()
+    finally:
+        await stranger.close()
+    assert (await client.get("/inbox/leads.csv")).status == 200  # the signed-in rep
 
 
 # -- the inbox page ---------------------------------------------------------------------------
@@ -204,7 +341,7 @@ async def test_a_wrong_or_missing_token_is_refused(client: TestClient) -> None:
 async def test_inbox_shows_meetings_leads_breakdown_and_feeds(
     client: TestClient, world: World
 ) -> None:
-    response = await client.get(f"/inbox?token={TOKEN}")
+    response = await client.get("/inbox")
     assert response.status == 200
     assert_private_html(response)
     body = await response.text()
@@ -226,30 +363,23 @@ async def test_inbox_shows_meetings_leads_breakdown_and_feeds(
     assert "about 450" in body and "450 people" in body
     assert "https://example.test/pricing" in body
     assert "asked for a person" in body
-    assert f'href="/inbox/leads/c1?token={TOKEN}"' in body
+    assert 'href="/inbox/leads/c1"' in body
     # Every rep's feed URL, from PUBLIC_BASE_URL and the HMAC token.
     for each in REPS.reps:
         assert f"{BASE}/reps/{rep_feed_token(SECRET.encode(), each.email)}.ics" in body
 
 
 async def test_visitor_markup_is_escaped(client: TestClient) -> None:
-    body = await (await client.get(f"/inbox?token={TOKEN}")).text()
+    body = await (await client.get("/inbox")).text()
     assert XSS not in body
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body
     assert "<script" not in body.lower()
 
 
-async def test_bearer_header_works_and_links_do_not_carry_it(client: TestClient) -> None:
-    response = await client.get("/inbox", headers={"Authorization": f"Bearer {TOKEN}"})
-    assert response.status == 200
-    body = await response.text()
-    assert "Jane Doe" in body and TOKEN not in body
-
-
 async def test_the_lead_link_on_the_page_opens_the_transcript(client: TestClient) -> None:
-    body = await (await client.get(f"/inbox?token={TOKEN}")).text()
-    [link] = set(re.findall(r'href="(/inbox/leads/c1\?[^"]+)"', body))  # meeting + lead
-    response = await client.get(link.replace("&amp;", "&"))
+    body = await (await client.get("/inbox")).text()
+    [link] = set(re.findall(r'href="(/inbox/leads/c1)"', body))  # meeting + lead
+    response = await client.get(link)
     assert response.status == 200
     assert_private_html(response)
     page = await response.text()
@@ -271,7 +401,8 @@ async def test_transcript_tolerates_a_missing_tracker_store(world: World) -> Non
     ):
         client = await client_for(world, world.settings(TRACKER_STORE_URL=url))
         try:
-            response = await client.get(f"/inbox/leads/c1?token={TOKEN}")
+            await sign_in(client)
+            response = await client.get("/inbox/leads/c1")
             assert response.status == 200
             page = await response.text()
             assert expected in page and "Jane Doe" in page
@@ -281,7 +412,7 @@ async def test_transcript_tolerates_a_missing_tracker_store(world: World) -> Non
 
 
 async def test_unknown_lead_is_404(client: TestClient) -> None:
-    response = await client.get(f"/inbox/leads/other?token={TOKEN}")  # has events, no lead
+    response = await client.get("/inbox/leads/other")  # has events, no lead
     assert response.status == 404
     assert "someone else" not in await response.text()
 
@@ -290,7 +421,7 @@ async def test_unknown_lead_is_404(client: TestClient) -> None:
 
 
 async def test_json_and_csv_exports(client: TestClient) -> None:
-    response = await client.get(f"/inbox/leads.json?token={TOKEN}")
+    response = await client.get("/inbox/leads.json")
     assert response.status == 200 and response.headers["Cache-Control"] == "no-store"
     leads = {lead["conversation_id"]: lead for lead in (await response.json())["leads"]}
     assert set(leads) == {"c1", "xss", "n1"}
@@ -309,10 +440,10 @@ async def test_json_and_csv_exports(client: TestClient) -> None:
     assert rows["c1"]["name"] == "Jane Doe" and rows["c1"]["email"] == "jane@acme.test"
     assert rows["c1"]["outcome"] == "meeting_booked"
 
-    limited = await client.get(f"/inbox/leads.json?token={TOKEN}&limit=1")
+    limited = await client.get("/inbox/leads.json?limit=1")
     assert len((await limited.json())["leads"]) == 1
-    assert (await client.get(f"/inbox/leads.csv?token={TOKEN}&limit=0")).status == 400
-    assert (await client.get(f"/inbox/leads.csv?token={TOKEN}&limit=x")).status == 400
+    assert (await client.get("/inbox/leads.csv?limit=0")).status == 400
+    assert (await client.get("/inbox/leads.csv?limit=x")).status == 400
 
 
 # -- calendars --------------------------------------------------------------------------------
@@ -386,3 +517,100 @@ async def test_unknown_unsubscribe_token_is_a_polite_404(client: TestClient) -> 
         assert response.status == 404
         assert_private_html(response)
         assert "couldn't find a subscription" in unescape(await response.text())
+
+
+# -- search, filters, pages -------------------------------------------------------------------
+
+
+def seed_many(world: World, count: int = 30) -> None:
+    """`count` more leads: every third cold, every fifth waiting for a person, the first ten
+    nurtured with Grace (outcome and rep as the nurture and booking services leave them)."""
+    engine = make_engine(world.database_url)
+    store = LeadStore(engine)
+    for number in range(count):
+        cold = number % 3 == 0
+        make_lead(
+            store,
+            f"bulk-{number:02d}",
+            name=f"Bulk Lead {number:02d}",
+            email=f"bulk{number:02d}@bulk.test",
+            tier="cold" if cold else "marketing_qualified",
+            score=10 if cold else 45,
+        )
+        if number % 5 == 0:
+            store.request_human(f"bulk-{number:02d}")
+        world.clock.advance(minutes=1)
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "UPDATE leads SET outcome = 'nurture', rep_email = 'grace@example.com' "
+                "WHERE conversation_id < 'bulk-10' AND conversation_id LIKE 'bulk-%'"
+            )
+        )
+    engine.dispose()
+
+
+def names_on(page: str) -> list:
+    return re.findall(r'<h3 id="lead-[0-9a-f]+">([^<]+)</h3>', page)
+
+
+async def test_search_filters_and_pages(client: TestClient, world: World) -> None:
+    seed_many(world)
+    first = await (await client.get("/inbox")).text()
+    assert "Leads (33)" in first and "1–25 of 33" in first
+    assert len(names_on(first)) == 25
+    [older] = re.findall(r'href="([^"]+)" rel="next"', first)
+    second = await (await client.get(unescape(older))).text()
+    assert len(names_on(second)) == 8 and 'rel="prev"' in second
+    assert not set(names_on(first)) & set(names_on(second))  # no lead twice
+
+    async def shown(query: str) -> set:
+        response = await client.get("/inbox?" + query)
+        assert response.status == 200
+        return set(names_on(await response.text()))
+
+    assert await shown("q=bulk07") == {"Bulk Lead 07"}  # search in email, case-insensitive
+    assert await shown("q=nora") == {"Nora Nurture"}  # name
+    assert "Leads (33)" in await (await client.get("/inbox?q=ACME")).text()  # company
+    cold = {f"Bulk Lead {n:02d}" for n in range(30) if n % 3 == 0}
+    assert await shown("tier=cold") == cold
+    waiting = {f"Bulk Lead {n:02d}" for n in range(0, 30, 5)} | {"Jane Doe"}
+    assert await shown("waiting=1") == waiting
+    nurtured = {f"Bulk Lead {n:02d}" for n in range(10)} | {"Nora Nurture"}
+    assert await shown("outcome=nurture") == nurtured
+    assert await shown("rep=grace@example.com&tier=cold") == {
+        f"Bulk Lead {n:02d}" for n in (0, 3, 6, 9)
+    }
+    page = await (await client.get("/inbox?outcome=meeting_booked&q=nobody")).text()
+    assert "No leads match these filters." in page
+    # The form shows what is applied, and a next page keeps the filters.
+    page = await (await client.get("/inbox?tier=marketing_qualified")).text()
+    assert '<option value="marketing_qualified" selected>' in page
+    page = await (await client.get("/inbox?q=bulk")).text()
+    [older] = re.findall(r'href="([^"]+)" rel="next"', page)
+    assert "q=bulk" in older and "page=2" in older
+    assert len(names_on(await (await client.get(unescape(older))).text())) == 5
+    for bad in ("tier=hot", "outcome=won", "page=0", "page=x"):
+        response = await client.get("/inbox?" + bad)
+        assert response.status == 400
+        assert_private_html(response)
+
+
+async def test_reps_set_password_command(world: World, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    from bot.cli import main
+
+    monkeypatch.setenv("DATABASE_URL", world.database_url)
+    monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
+    assert main(["reps", "set-password", "grace@example.com", "--password-stdin"]) == 1
+    assert "at least 12 characters" in capsys.readouterr().err
+    monkeypatch.setattr("sys.stdin", io.StringIO("a long enough password\n"))
+    assert main(["reps", "set-password", "Grace@Example.com", "--password-stdin"]) == 0
+    assert "created: grace@example.com" in capsys.readouterr().out
+    assert main(["reps", "list"]) == 0
+    assert capsys.readouterr().out.split() == ["ada@example.com", "grace@example.com"]
+    client = await client_for(world, world.settings())
+    try:
+        response = await sign_in(client, "grace@example.com", "a long enough password")
+        assert response.status == 303
+    finally:
+        await client.close()

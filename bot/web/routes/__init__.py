@@ -6,12 +6,13 @@ from typing import List
 
 from aiohttp import web
 
-from bot.web.routes import demo, exports, feeds, inbox, unsubscribe, widget
+from bot.web.routes import demo, exports, feeds, inbox, login, unsubscribe, widget
 
 
 def all_routes() -> List[web.AbstractRouteDef]:
     return [
         *demo.routes(),
+        *login.routes(),
         *inbox.routes(),
         *exports.routes(),
         *feeds.routes(),

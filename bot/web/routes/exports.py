@@ -1,5 +1,6 @@
 """The reps' downloads: recent leads as JSON (`/inbox/leads.json`) and CSV (`/inbox/leads.csv`),
-`?limit=` up to EXPORT_MAX."""
+`?limit=` up to EXPORT_MAX; for a signed-in rep, or a tool with the API key (INBOX_TOKEN as
+`Authorization: Bearer`)."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ def _limit(request: web.Request) -> int | None:
 
 
 async def _records(request: web.Request) -> Tuple[web.Response | None, List[LeadRecord]]:
-    denied, _ = auth.denied(request, as_json=True)
+    denied = await auth.rep_or_api_key(request)
     if denied is not None:
         return denied, []
     limit = _limit(request)

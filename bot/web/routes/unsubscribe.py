@@ -1,5 +1,8 @@
 """The unsubscribe link in follow-up emails: `GET` asks, `POST` does it. Mail scanners prefetch
-links, they don't submit forms; mail clients' one-click unsubscribe (RFC 8058) POSTs too."""
+links, they don't submit forms; mail clients' one-click unsubscribe (RFC 8058) POSTs too.
+
+The one form here without a CSRF token, on purpose: the one-click POST comes from a mail client
+that never saw the page, and the secret token in the URL is what proves the right to it."""
 
 from __future__ import annotations
 
