@@ -18,6 +18,7 @@ from bot.clock import Clock, utc_now
 from bot.config.settings import Settings
 from bot.conversation.outcomes import Outcomes
 from bot.conversation.questions import AnswerContext
+from bot.crm import events as crm_events
 from bot.leads.retention import RetentionReport, run_retention
 from bot.leads.store import LeadStore
 from bot.nurture.service import NurtureService, load_nurture
@@ -68,6 +69,8 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
     """Every service, sharing one engine. Config files are validated here: a broken file
     stops the process with its line named (`python -m bot score` checks scoring.yml alone)."""
     engine = make_engine(settings.database_url)
+    if settings.crm_webhook_url or getattr(settings, "hubspot_token", ""):
+        crm_events.enable(engine)
     urls = PublicUrls(settings.public_base_url)
     leads = LeadStore(engine)
     rules = load_rules(settings.scoring_file, settings.score_threshold)
@@ -83,7 +86,6 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
         clock,
         urls,
         rep_webhook_url=settings.rep_webhook_url,
-        crm_webhook_url=settings.crm_webhook_url,
         calendars=calendars,
     )
     nurture = NurtureService(
@@ -92,7 +94,6 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
         clock,
         urls,
         consent_version=settings.consent_text_version,
-        crm_webhook_url=settings.crm_webhook_url,
     )
     return Services(
         settings=settings,

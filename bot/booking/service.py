@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Dict, List, Tuple, Union
+from typing import Dict, List, Tuple, Union
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
@@ -24,6 +24,7 @@ from bot.booking.ics import Invite, feed_calendar, invite_calendar
 from bot.booking.reps import Rep, RepsConfig, RoutingFacts, choose_segment, next_rep
 from bot.clock import Clock
 from bot.conversation.questions import QUESTIONS
+from bot.crm import events as crm_events
 from bot.nurture.service import stop_enrollment
 from bot.outbox.queue import enqueue
 from bot.scoring.rules import SCORE_MAX
@@ -96,7 +97,6 @@ class BookingService:
         urls: PublicUrls,
         *,
         rep_webhook_url: str = "",
-        crm_webhook_url: str = "",
         offer_count: int = 3,
         calendars: CalendarSync | None = None,
     ) -> None:
@@ -106,7 +106,6 @@ class BookingService:
         self.clock = clock
         self.urls = urls
         self.rep_webhook_url = rep_webhook_url
-        self.crm_webhook_url = crm_webhook_url
         self.offer_count = offer_count
 
     def invite_url(self, booked: Booked) -> str:
@@ -307,19 +306,7 @@ class BookingService:
                 conversation_id=lead.conversation_id,
                 now=now,
             )
-        if self.crm_webhook_url:
-            enqueue(
-                session,
-                "webhook",
-                "booking",
-                {
-                    "integration": "crm",
-                    "url": self.crm_webhook_url,
-                    "body": {"event": "meeting_booked", "lead": lead_json(lead, answers)},
-                },
-                conversation_id=lead.conversation_id,
-                now=now,
-            )
+        crm_events.meeting_booked(session, lead, meeting, now)
 
     # -- calendars ---------------------------------------------------------------------------
     def invite_ics(self, token: str) -> str | None:
@@ -392,12 +379,3 @@ def lead_summary(lead: Lead, answers: Dict[str, str | None]) -> str:
         for key, value in source.items():
             lines.append(f"  {key}: {value}")
     return "\n".join(lines)
-
-
-def lead_json(lead: Lead, answers: Dict[str, str | None]) -> Dict[str, Any]:
-    """The lead as the CRM webhook sends it (export fields + typed answers + breakdown)."""
-    from bot.leads.store import LeadStore
-
-    row = LeadStore._export_row(lead)
-    row["answers"] = answers
-    return row

@@ -121,6 +121,8 @@ class Settings:
     # Optional webhooks: Slack-compatible rep notification, CRM (lead JSON). Empty: off.
     rep_webhook_url: str = ""
     crm_webhook_url: str = ""
+    # Key of the CRM webhooks' HMAC-SHA256 signatures (required with crm_webhook_url).
+    webhook_secret: str = ""
     webhook_timeout_s: float = 10.0
     # Reps' inbox: empty token means the inbox is disabled.
     inbox_token: str = ""
@@ -225,6 +227,7 @@ class Settings:
             outbox_mail_dir=Path(get("OUTBOX_MAIL_DIR", str(defaults.outbox_mail_dir))),
             rep_webhook_url=get("REP_WEBHOOK_URL", ""),
             crm_webhook_url=get("CRM_WEBHOOK_URL", ""),
+            webhook_secret=env.get("WEBHOOK_SECRET", "").strip(),
             webhook_timeout_s=float(get("WEBHOOK_TIMEOUT_S", str(defaults.webhook_timeout_s))),
             inbox_token=get("INBOX_TOKEN", ""),
             secret_key=get("SECRET_KEY", ""),

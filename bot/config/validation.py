@@ -19,8 +19,18 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 # Never repeated in an error message: the operator knows what they typed.
 SECRETS = frozenset(
-    {"SMTP_PASSWORD", "SECRET_KEY", "INBOX_TOKEN", "RASA_AUTH_TOKEN", "ACTION_SERVER_TOKEN"}
+    {
+        "SMTP_PASSWORD",
+        "SECRET_KEY",
+        "INBOX_TOKEN",
+        "RASA_AUTH_TOKEN",
+        "ACTION_SERVER_TOKEN",
+        "WEBHOOK_SECRET",
+        "HUBSPOT_TOKEN",
+    }
 )
+# A webhook secret shorter than this is guessable by brute force.
+MIN_WEBHOOK_SECRET_CHARS = 16
 
 
 class SettingsError(ValueError):
@@ -207,7 +217,27 @@ RULES: Dict[str, tuple] = {
     "RETENTION_NO_CONSENT_DAYS": (_is_int(1), "a whole number of days (1 or more)"),
     "RETENTION_DAYS": (_is_int(1), "a whole number of days (1 or more)"),
     "SANIC_WORKERS": POSITIVE_INT,
+    "WEBHOOK_SECRET": (
+        lambda v: len(v.strip()) >= MIN_WEBHOOK_SECRET_CHARS,
+        f"at least {MIN_WEBHOOK_SECRET_CHARS} characters",
+    ),
 }
+
+
+def _requirements(env: Mapping[str, str]) -> Dict[str, str]:
+    """Settings that only make sense together."""
+    problems: Dict[str, str] = {}
+
+    def given(name: str) -> bool:
+        return bool((env.get(name) or "").strip())
+
+    crm_url = env.get("CRM_WEBHOOK_URL") or ""
+    if given("CRM_WEBHOOK_URL") and _is_http_url(crm_url) and not given("WEBHOOK_SECRET"):
+        problems["WEBHOOK_SECRET"] = (
+            "required when CRM_WEBHOOK_URL is set (CRM events are signed with it); make one "
+            'with: python -c "import secrets; print(secrets.token_urlsafe(32))"'
+        )
+    return problems
 
 
 def check_env(env: Mapping[str, str]) -> None:
@@ -220,5 +250,7 @@ def check_env(env: Mapping[str, str]) -> None:
         if not check(value):
             shown = "" if name in SECRETS else f", got {value.strip()[:80]!r}"
             problems[name] = f"expected {expected}{shown}"
+    for name, problem in _requirements(env).items():
+        problems.setdefault(name, problem)
     if problems:
         raise SettingsError(problems)

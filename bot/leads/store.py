@@ -15,6 +15,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.engine import Engine
 
 from bot.clock import utc_now
+from bot.crm import events as crm_events
 from bot.storage.engine import make_session_factory, unit_of_work
 from bot.storage.enums import ConsentPurpose, LeadStatus, Outcome
 from bot.storage.models import (
@@ -125,20 +126,20 @@ class LeadStore:
             )
             lead = self._lead(session, conversation_id)
             if lead is None:
-                session.add(
-                    Lead(
-                        conversation_id=conversation_id,
-                        consent_at=at,
-                        consent_version=consent_version,
-                        nurture_consent=False,
-                        outcome=Outcome.NONE,
-                        status=LeadStatus.IN_PROGRESS,
-                        needs_human=False,
-                        source=dict(source) if source else None,
-                        created_at=at,
-                        updated_at=at,
-                    )
+                lead = Lead(
+                    conversation_id=conversation_id,
+                    consent_at=at,
+                    consent_version=consent_version,
+                    nurture_consent=False,
+                    outcome=Outcome.NONE,
+                    status=LeadStatus.IN_PROGRESS,
+                    needs_human=False,
+                    source=dict(source) if source else None,
+                    created_at=at,
+                    updated_at=at,
                 )
+                session.add(lead)
+                crm_events.lead_created(session, lead, at)
             else:
                 lead.consent_at, lead.consent_version = at, consent_version
                 if source and not lead.source:
@@ -214,8 +215,11 @@ class LeadStore:
             lead = self._lead(session, conversation_id)
             if lead is None:
                 return False
+            first = not lead.needs_human
             lead.needs_human = True
             lead.handoff_requested_at = utc_now()
+            if first:  # asking again while waiting is not a new request
+                crm_events.handoff_requested(session, lead, lead.handoff_requested_at)
             return True
 
     def record_score(
@@ -227,6 +231,7 @@ class LeadStore:
             if lead is None:
                 return False
             lead.score, lead.tier, lead.score_breakdown = score, tier, list(breakdown)
+            crm_events.lead_qualified(session, lead)
             return True
 
     # -- reading -------------------------------------------------------------------------
@@ -248,6 +253,7 @@ class LeadStore:
             lead = self._lead(session, conversation_id)
             leads_erased = 0
             if lead is not None:
+                crm_events.lead_erased(session, lead)  # the opaque id only; outlives the rest
                 session.delete(lead)  # answers go with it (cascade)
                 leads_erased = 1
             consent_erased = session.execute(

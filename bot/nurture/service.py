@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.clock import Clock
 from bot.config.yamlfile import ConfigError, Reader, items
+from bot.crm import events as crm_events
 from bot.outbox.queue import enqueue
 from bot.storage.engine import make_session_factory, unit_of_work
 from bot.storage.enums import (
@@ -101,13 +102,11 @@ class NurtureService:
         urls: PublicUrls,
         *,
         consent_version: str,
-        crm_webhook_url: str = "",
     ) -> None:
         self._sessions = make_session_factory(engine)
         self.config = config
         self.clock = clock
         self.urls = urls
-        self.crm_webhook_url = crm_webhook_url
         self.consent_version = consent_version
 
     def unsubscribe_url(self, token: str) -> str:
@@ -146,6 +145,7 @@ class NurtureService:
                 )
             )
             lead.outcome = Outcome.NURTURE
+            crm_events.lead_nurtured(session, lead, sequence.id, now)
             try:
                 session.flush()
             except IntegrityError:  # enrolled concurrently
@@ -300,19 +300,9 @@ class NurtureService:
                 },
             }
             enqueue(session, "email", DeliveryPurpose.NURTURE, payload, lead.conversation_id, now)
-        elif self.crm_webhook_url:
-            body = {
-                "event": "nurture_step",
-                "sequence": enrollment.sequence,
-                "step": step.id,
-                "conversation_id": lead.conversation_id,
-                "email": lead.email,
-                "name": lead.name,
-                "company": lead.company,
-                "subject": render(step.subject, values),
-            }
-            payload = {"integration": "crm", "url": self.crm_webhook_url, "body": body}
-            enqueue(session, "webhook", DeliveryPurpose.NURTURE, payload, lead.conversation_id, now)
+        else:  # a signed CRM event (bot/crm), delivered to the configured CRM targets
+            subject = render(step.subject, values)
+            crm_events.nurture_step(session, lead, enrollment.sequence, step.id, subject, now)
 
 
 def stop_enrollment(session: Any, conversation_id: str, reason: str, now: datetime) -> bool:

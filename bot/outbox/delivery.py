@@ -151,12 +151,20 @@ class WebhookDelivery:
 class Dispatcher:
     """Routes a claimed outbox item to the delivery for its kind."""
 
-    def __init__(self, email: EmailDelivery, webhook: WebhookDelivery) -> None:
-        self.email, self.webhook = email, webhook
+    def __init__(
+        self, email: EmailDelivery, webhook: WebhookDelivery, crm: Any | None = None
+    ) -> None:
+        self.email, self.webhook, self.crm = email, webhook, crm
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Dispatcher:
-        return cls(EmailDelivery(settings), WebhookDelivery(settings.webhook_timeout_s))
+        from bot.crm.delivery import CrmDelivery
+
+        return cls(
+            EmailDelivery(settings),
+            WebhookDelivery(settings.webhook_timeout_s),
+            CrmDelivery.from_settings(settings),
+        )
 
     def deliver(self, item: Claimed) -> DeliveryResult:
         try:
@@ -164,9 +172,15 @@ class Dispatcher:
                 return self.email.deliver(item.payload)
             if item.kind == "webhook":
                 return self.webhook.deliver(item.payload)
+            if item.kind == "crm":
+                if self.crm is None:  # no CRM configured: nothing to send it to
+                    return DeliveryResult(True)
+                return self.crm.deliver(item.payload)
         except (KeyError, TypeError, ValueError) as error:  # a malformed payload: say so
             return DeliveryResult.failed(f"bad payload ({type(error).__name__})")
         return DeliveryResult.failed(f"unknown kind {item.kind}")
 
     def close(self) -> None:
         self.webhook.close()
+        if self.crm is not None:
+            self.crm.close()

@@ -38,7 +38,7 @@ from bot.storage.models import OutboxItem
 
 log = logging.getLogger(__name__)
 
-KINDS = ("email", "webhook")
+KINDS = ("email", "webhook", "crm")  # crm: a signed CRM event (bot/crm)
 STATUSES = tuple(status.value for status in DeliveryStatus)
 MAX_ERROR_CHARS = 200
 

@@ -9,11 +9,13 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
 
 from bot.booking.ics import unfold
 from bot.booking.reps import load_reps
 from bot.booking.service import AlreadyBooked, Booked, BookingError, BookingService, SlotTaken
 from bot.config.settings import PROJECT_ROOT
+from bot.crm import events as crm_events
 from bot.leads.store import LeadStore
 from bot.storage.engine import make_engine, make_session_factory, unit_of_work
 from bot.storage.models import Meeting, OutboxItem
@@ -31,20 +33,26 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def service(database_url: str, clock: Clock) -> BookingService:
+def engine(database_url: str) -> Engine:
+    engine = make_engine(database_url)
+    crm_events.enable(engine)  # as build_services does when a CRM is configured
+    return engine
+
+
+@pytest.fixture
+def service(engine: Engine, clock: Clock) -> BookingService:
     return BookingService(
-        make_engine(database_url),
+        engine,
         REPS,
         clock,
         URLS,
         rep_webhook_url="http://127.0.0.1:9/rep",
-        crm_webhook_url="http://127.0.0.1:9/crm",
     )
 
 
 @pytest.fixture
-def store(database_url: str) -> LeadStore:
-    return LeadStore(make_engine(database_url))
+def store(engine: Engine) -> LeadStore:
+    return LeadStore(engine)
 
 
 def rows(database_url: str, model, **where):  # type: ignore[no-untyped-def]
@@ -79,8 +87,21 @@ def test_book_is_one_transaction_with_the_notifications(
     assert lead["outcome"] == "meeting_booked" and lead["rep_email"] == offer.rep.email
     assert lead["meeting_start"] == offer.slots[1].isoformat().replace("+00:00", "Z")
     items = rows(database_url, OutboxItem, conversation_id="c1")
-    kinds = sorted((item.kind, item.payload.get("integration")) for item in items)
-    assert kinds == [("email", None), ("webhook", "crm"), ("webhook", "rep")]
+    kinds = sorted(
+        (item.kind, item.payload.get("integration") or item.payload.get("event", {}).get("type"))
+        for item in items
+    )
+    assert kinds == [
+        ("crm", "lead.created"),
+        ("crm", "lead.qualified"),
+        ("crm", "meeting.booked"),
+        ("email", None),
+        ("webhook", "rep"),
+    ]
+    booked = next(i for i in items if i.kind == "crm" and "meeting" in i.payload["event"]["data"])
+    event = booked.payload["event"]
+    assert event["data"]["meeting"]["start"] == lead["meeting_start"]
+    assert "c1" not in str(event)  # the opaque lead id, never the conversation id
     email = next(item for item in items if item.kind == "email")
     assert email.payload["to"] == [offer.rep.email] and email.status == "pending"
     assert "Jane Doe" in email.payload["text"] and "vp role" in email.payload["text"]
