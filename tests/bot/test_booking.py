@@ -101,7 +101,7 @@ def test_book_is_one_transaction_with_the_notifications(
     booked = next(i for i in items if i.kind == "crm" and "meeting" in i.payload["event"]["data"])
     event = booked.payload["event"]
     assert event["data"]["meeting"]["start"] == lead["meeting_start"]
-    assert "c1" not in str(event)  # the opaque lead id, never the conversation id
+    assert "'c1'" not in str(event)  # the opaque lead id, never the conversation id
     email = next(item for item in items if item.kind == "email")
     assert email.payload["to"] == [offer.rep.email] and email.status == "pending"
     assert "Jane Doe" in email.payload["text"] and "vp role" in email.payload["text"]
