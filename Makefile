@@ -45,6 +45,9 @@ stories: train ## rasa test stories (tests/test_stories.yml); fails on any wrong
 bench: train ## per-turn latency and throughput over the REST channel; results in bench/results.json
 	@$(PY) scripts/bench.py --train
 
+profile: train ## py-spy on the Rasa and action servers during a loaded qualification; reports/profile.json
+	@$(PY) scripts/profile.py
+
 bench-worker: setup ## outbox deliveries per second to a local SMTP server; bench/worker_results.json
 	@$(PY) scripts/bench_worker.py
 
@@ -56,4 +59,4 @@ test: setup train lint validate ## run every test: pytest (unit, actions, end-to
 	@$(PY) scripts/test_stories.py
 	@$(PY) scripts/nlu_eval.py
 
-.PHONY: help setup train db run run-prod validate lint nlu-eval stories bench bench-worker lock test
+.PHONY: help setup train db run run-prod validate lint nlu-eval stories bench profile bench-worker lock test

@@ -6,7 +6,8 @@ before Rasa imports anything:
 - every log record of the process is redacted (bot/runtime/privacy_log.py): no email or
   message text reaches a log, also with LOG_LEVEL=DEBUG, which Rasa reads too;
 - the HTTP API requires the token (`--auth-token`, from RASA_AUTH_TOKEN or generated into
-  var/), added here so it never appears on a command line (`ps`) or in the endpoints file.
+  var/), added here so it never appears on a command line (`ps`) or in the endpoints file;
+- per-turn costs measured in reports/profile.md are removed (rasa_ext/speedups.py).
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ def main() -> None:
     if "--auth-token" not in args:
         args += ["--auth-token", rasa_auth_token(settings)]
     sys.argv = ["rasa", *args]
+    from rasa_ext.speedups import install as install_speedups
+
+    install_speedups()
     from rasa.__main__ import main as rasa_main
 
     rasa_main()

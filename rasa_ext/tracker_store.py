@@ -1,4 +1,18 @@
-"""Rasa's SQL tracker store, plus the right to be forgotten.
+"""Rasa's SQL tracker store, made cheap per turn, plus the right to be forgotten.
+
+Rasa's `SQLTrackerStore` does, on every turn, on the server's event loop: read every event of
+the conversation and replay them into a tracker; count the stored events to find the new
+ones; and, with an event broker, read and replay the whole conversation once more to find
+what to publish (reports/profile.md measures it). This store:
+
+- keeps the tracker it just saved (a bounded, per-process cache). The next turn checks with one
+  indexed query that nothing was written since (another replica, an erasure, a retention
+  purge) and reuses it; otherwise it reads the conversation as Rasa does. A cached tracker is
+  handed out once: whoever retrieves it owns it until it is saved again, so a turn that fails
+  half-way never leaves unsaved events in the cache;
+- knows how many events are stored, so a save inserts the new ones without counting, and
+  publishes those same events to the broker without reading the conversation again;
+- runs the SQL in a thread, so a slow database never stalls every other conversation.
 
 When a turn ran `action_forget_me`, the conversation's stored events are deleted instead of
 saved. This must happen here, at save time: if the action deleted them itself, Rasa would
@@ -7,38 +21,167 @@ write the whole in-memory conversation back right after the action returned.
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any, Dict, List, Tuple
 
+import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
-from rasa.shared.core.events import ActionExecuted
+from rasa.shared.core.events import ActionExecuted, Event
 from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
 logger = logging.getLogger(__name__)
 
 ERASURE_ACTION = "action_forget_me"
+# Conversations whose tracker a process keeps between turns (least recently used dropped
+# first). A 13-turn qualification's tracker is ~0.1 MB; more conversations than this at once
+# still work, they are read from the database as before.
+CACHED_CONVERSATIONS = 1000
+STORED_ATTRIBUTE = "_leadbot_stored"
+
+
+@dataclass
+class _Stored:
+    """What this process knows is in the database for one conversation."""
+
+    events: int  # events of the tracker that are stored (a prefix of tracker.events)
+    last_id: int | None  # the highest stored event id of the conversation
 
 
 class ErasableSQLTrackerStore(SQLTrackerStore):
-    """`SQLTrackerStore` that erases a conversation's events after `action_forget_me`."""
+    """`SQLTrackerStore` with a per-process tracker cache and erasure after `action_forget_me`."""
 
     def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
         # A failed write must not print the events (message texts, emails) in its error.
         self.engine.hide_parameters = True
+        self._cache: OrderedDict[str, Tuple[DialogueStateTracker, _Stored]] = OrderedDict()
+        self._cache_lock = threading.Lock()
 
-    async def save(self, tracker: DialogueStateTracker) -> None:
+    # -- cache ---------------------------------------------------------------------------
+    def _take_cached(self, sender_id: str) -> Tuple[DialogueStateTracker, _Stored] | None:
+        with self._cache_lock:
+            return self._cache.pop(sender_id, None)
+
+    def _put_cached(self, tracker: DialogueStateTracker, stored: _Stored) -> None:
+        with self._cache_lock:
+            self._cache[tracker.sender_id] = (tracker, stored)
+            self._cache.move_to_end(tracker.sender_id)
+            while len(self._cache) > CACHED_CONVERSATIONS:
+                self._cache.popitem(last=False)
+
+    def _last_id(self, sender_id: str) -> int | None:
         with self.session_scope() as session:
-            new_events = list(self._additional_events(session, tracker))
-        if not any(
+            return session.execute(
+                sa.select(sa.func.max(self.SQLEvent.id)).where(self.SQLEvent.sender_id == sender_id)
+            ).scalar()
+
+    # -- reading -------------------------------------------------------------------------
+    async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
+        """The conversation's latest session: the cached tracker if it is still current."""
+        cached = self._take_cached(sender_id)
+        if cached is not None:
+            tracker, stored = cached
+            if len(tracker.events) == stored.events and stored.last_id == await asyncio.to_thread(
+                self._last_id, sender_id
+            ):
+                return tracker
+        tracker, stored = await asyncio.to_thread(self._read, sender_id)
+        if tracker is not None:
+            setattr(tracker, STORED_ATTRIBUTE, stored)
+        return tracker
+
+    def _read(self, sender_id: str) -> Tuple[DialogueStateTracker | None, _Stored]:
+        with self.session_scope() as session:
+            rows = self._event_query(session, sender_id, fetch_events_from_all_sessions=False).all()
+            events = [json.loads(row.data) for row in rows]
+        # The latest session's events are the conversation's latest: their highest id is it.
+        stored = _Stored(events=len(events), last_id=max((row.id for row in rows), default=None))
+        if not self.domain or not events:
+            return None, stored
+        return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots), stored
+
+    async def retrieve_full_tracker(self, conversation_id: str) -> DialogueStateTracker | None:
+        return await asyncio.to_thread(self._read_all_sessions, conversation_id)
+
+    def _read_all_sessions(self, conversation_id: str) -> DialogueStateTracker | None:
+        with self.session_scope() as session:
+            rows = self._event_query(
+                session, conversation_id, fetch_events_from_all_sessions=True
+            ).all()
+            events = [json.loads(row.data) for row in rows]
+        if not self.domain or not events:
+            return None
+        return DialogueStateTracker.from_dict(conversation_id, events, self.domain.slots)
+
+    # -- writing -------------------------------------------------------------------------
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        # A tracker this store read or saved knows which prefix of its events is stored; one
+        # made elsewhere (a tool, a copy without the mark) is counted as Rasa does.
+        stored: _Stored | None = getattr(tracker, STORED_ATTRIBUTE, None)
+        new_events, stored_count = await asyncio.to_thread(self._new_events, tracker, stored)
+        if any(
             isinstance(event, ActionExecuted) and event.action_name == ERASURE_ACTION
             for event in new_events
         ):
-            await super().save(tracker)
+            await asyncio.to_thread(self._erase, tracker.sender_id)
             return
+        if self.event_broker is not None and new_events:
+            await self._stream_new_events(self.event_broker, new_events, tracker.sender_id)
+        last_id = await asyncio.to_thread(self._insert, tracker.sender_id, new_events)
+        if last_id is None and stored is not None:
+            last_id = stored.last_id
+        stored = _Stored(events=stored_count + len(new_events), last_id=last_id)
+        setattr(tracker, STORED_ATTRIBUTE, stored)
+        self._put_cached(tracker, stored)
+
+    def _new_events(
+        self, tracker: DialogueStateTracker, stored: _Stored | None
+    ) -> Tuple[List[Event], int]:
+        if stored is None:
+            with self.session_scope() as session:
+                count = self._event_query(
+                    session, tracker.sender_id, fetch_events_from_all_sessions=False
+                ).count()
+        else:
+            count = stored.events
+        events = list(tracker.events)
+        return events[count:], count
+
+    def _insert(self, sender_id: str, events: List[Event]) -> int | None:
+        if not events:
+            return None
+        rows: List[Any] = []
+        with self.session_scope() as session:
+            for event in events:
+                data: Dict[str, Any] = event.as_dict()
+                row = self.SQLEvent(
+                    sender_id=sender_id,
+                    type_name=event.type_name,
+                    timestamp=data.get("timestamp"),
+                    intent_name=data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+                    action_name=data.get("name"),
+                    data=json.dumps(data),
+                )
+                session.add(row)
+                rows.append(row)
+            session.flush()
+            last_id = max(row.id for row in rows)
+            session.commit()
+        return last_id
+
+    def _erase(self, sender_id: str) -> None:
+        with self._cache_lock:
+            self._cache.pop(sender_id, None)
         with self.session_scope() as session:
             deleted = (
                 session.query(self.SQLEvent)
-                .filter(self.SQLEvent.sender_id == tracker.sender_id)
+                .filter(self.SQLEvent.sender_id == sender_id)
                 .delete(synchronize_session=False)
             )
             session.commit()

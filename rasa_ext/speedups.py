@@ -1,0 +1,100 @@
+"""Per-turn costs removed from Rasa 3.6's server, installed by rasa_ext/rasa_server.py.
+
+Measured under load in reports/profile.md; each change keeps Rasa's behaviour:
+
+- **Action responses are validated with a validator compiled once.** Rasa checks every answer
+  of the action server against its JSON schema with `jsonschema.validate`, which first checks
+  the *schema itself* against the JSON Schema meta-schema, on every call: 42 % of the Rasa
+  server's time during a qualification. The same schema, the same errors, compiled once.
+- **One HTTP client for the action server.** Rasa makes a new aiohttp session (and a new TCP
+  connection) for every action call; the endpoint now keeps one session and reuses its
+  connections (same headers, auth and timeout).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from typing import Any, Dict
+
+logger = logging.getLogger(__name__)
+
+_installed = False
+
+
+def install() -> None:
+    """Patch Rasa's server in this process (idempotent)."""
+    global _installed
+    if _installed:
+        return
+    _compile_action_response_schema()
+    _reuse_action_server_connections()
+    _installed = True
+
+
+def _compile_action_response_schema() -> None:
+    from jsonschema import ValidationError, exceptions, validators
+    from rasa.core.actions.action import RemoteAction
+    from rasa.shared.constants import DOCS_BASE_URL
+
+    @functools.lru_cache(maxsize=1)
+    def validator() -> Any:
+        schema = RemoteAction.action_response_format_spec()
+        cls = validators.validator_for(schema)
+        cls.check_schema(schema)  # once, as jsonschema.validate does on every call
+        return cls(schema)
+
+    def _validate_action_result(self: RemoteAction, result: Dict[str, Any]) -> bool:
+        # jsonschema.validate's own error choice, without re-checking the schema.
+        error = exceptions.best_match(validator().iter_errors(result))
+        if error is None:
+            return True
+        assert isinstance(error, ValidationError)
+        error.message += (
+            ". Failed to validate Action server response from API, "
+            "make sure your response from the Action endpoint is valid. "
+            f"For more information about the format visit {DOCS_BASE_URL}/custom-actions"
+        )
+        raise error
+
+    RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
+
+
+class _KeptSession:
+    """`async with endpoint.session()` that leaves the shared session open."""
+
+    def __init__(self, session: Any) -> None:
+        self._session = session
+
+    async def __aenter__(self) -> Any:
+        return self._session
+
+    async def __aexit__(self, *_: Any) -> None:
+        return None
+
+
+def _reuse_action_server_connections() -> None:
+    import aiohttp
+    from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT, EndpointConfig
+
+    original = EndpointConfig.session
+
+    def session(self: EndpointConfig) -> Any:
+        loop = asyncio.get_event_loop()
+        kept = getattr(self, "_leadbot_session", None)
+        if kept is None or kept.closed or getattr(self, "_leadbot_loop", None) is not loop:
+            if self.basic_auth:
+                return original(self)  # not used here; Rasa's own behaviour
+            kept = aiohttp.ClientSession(
+                headers=self.headers,
+                timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
+                # Shorter than the action server's keep-alive (Sanic: 5 s), so a connection is
+                # never reused just as the server closes it.
+                connector=aiohttp.TCPConnector(limit=100, keepalive_timeout=2),
+            )
+            self._leadbot_session = kept
+            self._leadbot_loop = loop
+        return _KeptSession(kept)
+
+    EndpointConfig.session = session  # type: ignore[method-assign]

@@ -1,0 +1,127 @@
+"""The tracker store Rasa uses (rasa_ext/tracker_store.py), on SQLite and PostgreSQL: the tracker
+it keeps between turns is never stale (another replica, an erasure, a purge, a failed turn),
+saves store every event exactly once, and the right to be forgotten still erases."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import List
+
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from bot.storage.engine import make_engine
+from rasa_ext.tracker_store import ERASURE_ACTION, ErasableSQLTrackerStore
+
+DOMAIN = Domain.from_yaml(
+    """
+version: "3.1"
+intents: [greet]
+slots:
+  name:
+    type: any
+    mappings: [{type: custom}]
+actions: [action_forget_me]
+"""
+)
+
+
+def store_for(url: str) -> ErasableSQLTrackerStore:
+    """A replica's tracker store (each replica has its own cache)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return ErasableSQLTrackerStore(domain=DOMAIN, dialect="sqlite", db=parsed.database)
+    return ErasableSQLTrackerStore(
+        domain=DOMAIN,
+        dialect="postgresql",
+        host=parsed.host,
+        port=parsed.port,
+        db=parsed.database,
+        username=parsed.username,
+    )
+
+
+def stored_texts(url: str, sender: str) -> List[str]:
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        rows = connection.execute(
+            text("SELECT type_name FROM events WHERE sender_id = :s ORDER BY id"), {"s": sender}
+        ).all()
+    engine.dispose()
+    return [row[0] for row in rows]
+
+
+def turn(store: ErasableSQLTrackerStore, sender: str, message: str) -> DialogueStateTracker:
+    async def run() -> DialogueStateTracker:
+        tracker = await store.get_or_create_tracker(sender)
+        tracker.update(UserUttered(message))
+        tracker.update(SlotSet("name", message))
+        tracker.update(ActionExecuted("action_listen"))
+        await store.save(tracker)
+        return tracker
+
+    return asyncio.run(run())
+
+
+def messages(tracker: DialogueStateTracker) -> List[str]:
+    return [event.text for event in tracker.events if isinstance(event, UserUttered)]
+
+
+def test_turns_on_two_replicas_see_each_other(database_url: str) -> None:
+    one, two = store_for(database_url), store_for(database_url)
+    sender = f"t-{uuid.uuid4().hex}"
+    turn(one, sender, "hello")
+    turn(two, sender, "I'm Ann")  # the next message went to the other replica
+    tracker = turn(one, sender, "bye")  # and back: replica one's kept tracker is stale
+    assert messages(tracker) == ["hello", "I'm Ann", "bye"]
+    assert tracker.get_slot("name") == "bye"
+    fresh = asyncio.run(store_for(database_url).retrieve(sender))
+    assert messages(fresh) == ["hello", "I'm Ann", "bye"]
+    # every event stored once: listen, 3 × (user, slot, listen)
+    assert stored_texts(database_url, sender) == ["action"] + ["user", "slot", "action"] * 3
+
+
+def test_a_turn_that_fails_before_saving_leaves_nothing_behind(database_url: str) -> None:
+    store = store_for(database_url)
+    sender = f"t-{uuid.uuid4().hex}"
+    turn(store, sender, "hello")
+
+    async def failed_turn() -> None:
+        tracker = await store.retrieve(sender)
+        tracker.update(UserUttered("this turn crashed"))  # and is never saved
+
+    asyncio.run(failed_turn())
+    tracker = turn(store, sender, "again")
+    assert messages(tracker) == ["hello", "again"]
+    assert messages(asyncio.run(store_for(database_url).retrieve(sender))) == ["hello", "again"]
+
+
+def test_events_deleted_elsewhere_are_not_served_from_memory(database_url: str) -> None:
+    store = store_for(database_url)
+    sender = f"t-{uuid.uuid4().hex}"
+    turn(store, sender, "hello")
+    engine = make_engine(database_url)  # a retention purge, from another process
+    with engine.begin() as connection:
+        connection.execute(text("DELETE FROM events WHERE sender_id = :s"), {"s": sender})
+    engine.dispose()
+    assert asyncio.run(store.retrieve(sender)) is None
+
+
+def test_forget_me_erases_the_conversation(database_url: str) -> None:
+    store = store_for(database_url)
+    sender = f"t-{uuid.uuid4().hex}"
+    turn(store, sender, "my name is Ann")
+
+    async def forget() -> None:
+        tracker = await store.retrieve(sender)
+        tracker.update(UserUttered("forget me"))
+        tracker.update(ActionExecuted(ERASURE_ACTION))
+        await store.save(tracker)
+
+    asyncio.run(forget())
+    assert stored_texts(database_url, sender) == []
+    assert asyncio.run(store.retrieve(sender)) is None
