@@ -9,7 +9,6 @@ from rasa_sdk.events import AllSlotsReset, EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import blocking, guarded, services
-from bot.leads.privacy import describe
 
 
 class ForgetMe(Action):
@@ -40,7 +39,7 @@ class ShowMyData(Action):
         if lead is None:
             dispatcher.utter_message(response="utter_my_data_nothing")
         else:
-            dispatcher.utter_message(response="utter_my_data", **describe(lead))
+            dispatcher.utter_message(response="utter_my_data", **lead.describe())
         return []
 
 

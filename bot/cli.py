@@ -113,7 +113,7 @@ def _web(settings: Settings, _: argparse.Namespace) -> int:
 
 
 def _score_explain(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.scoring.rules import LeadFacts, explain, load_rules, score
+    from bot.scoring.rules import explain, load_rules, score
 
     rules = load_rules(settings.scoring_file, settings.score_threshold)
     if args.conversation_id is None:
@@ -125,15 +125,15 @@ def _score_explain(settings: Settings, args: argparse.Namespace) -> int:
     if lead is None:
         print(f"no lead for conversation {args.conversation_id!r}", file=sys.stderr)
         return 1
-    stored = lead.fields.get("score_breakdown")
-    if lead.fields.get("score") is not None and stored is not None:
-        print(f"score {lead['score']}/100 ({(lead['tier'] or '').replace('_', ' ')}), as stored")
-        for hit in stored:
+    if lead.score is not None and lead.score_breakdown:
+        tier = str(getattr(lead.tier, "value", lead.tier) or "").replace("_", " ")
+        print(f"score {lead.score}/100 ({tier}), as stored")
+        for hit in lead.score_breakdown:
             print(f"  {hit['points']:+4d}  {hit['reason']}  [{hit['rule']}]")
         return 0
     # Not scored yet: score the stored answers now (conversation intents are not stored).
     print("not scored yet; scoring the stored answers with the current rules:")
-    print(explain(score(LeadFacts.from_snapshot(lead), rules)))
+    print(explain(score(lead.to_facts(), rules)))
     return 0
 
 

@@ -13,7 +13,7 @@ from datetime import datetime
 from bot.booking.service import Booked, BookingResult, BookingService, Offer
 from bot.leads.store import LeadStore
 from bot.nurture.service import EnrollResult, NurtureService
-from bot.scoring.rules import LeadFacts, ScoreResult, ScoringRules, score
+from bot.scoring.rules import ScoreResult, ScoringRules, score
 from bot.storage.enums import Tier
 
 
@@ -44,8 +44,7 @@ class Outcomes:
         if lead is None:
             return None  # no consent: nothing stored, nothing scored
         result = score(
-            LeadFacts.from_snapshot(
-                lead,
+            lead.to_facts(
                 asked_for_demo=signals.asked_for_demo,
                 asked_for_pricing=signals.asked_for_pricing,
             ),

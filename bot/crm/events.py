@@ -29,6 +29,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from bot.clock import utc_now
+from bot.leads.record import LeadRecord
 from bot.outbox.queue import enqueue
 from bot.storage.enums import DeliveryPurpose
 from bot.storage.models import Lead, Meeting, new_public_id
@@ -76,29 +77,8 @@ def lead_id(lead: Lead) -> str:
 
 def lead_data(lead: Lead) -> Dict[str, Any]:
     """The lead as CRM events carry it: what it answered, its score, outcome and source."""
-    return {
-        "id": lead_id(lead),
-        "name": lead.name,
-        "email": lead.email,
-        "role": lead.role,
-        "seniority": lead.seniority,
-        "company": lead.company,
-        "company_size": lead.company_size,
-        "budget_usd": lead.budget_usd,
-        "timeline_months": lead.timeline_months,
-        "score": lead.score,
-        "tier": lead.tier,
-        "score_breakdown": lead.score_breakdown,
-        "outcome": lead.outcome.value if isinstance(lead.outcome, Enum) else lead.outcome,
-        "status": lead.status.value if isinstance(lead.status, Enum) else lead.status,
-        "needs_human": bool(lead.needs_human),
-        "nurture_consent": bool(lead.nurture_consent),
-        "consent_at": _iso(lead.consent_at),
-        "rep_email": lead.rep_email,
-        "meeting_start": _iso(lead.meeting_start),
-        "source": dict(lead.source) if lead.source else None,
-        "created_at": _iso(lead.created_at),
-    }
+    lead_id(lead)
+    return LeadRecord.from_row(lead, answers=()).to_crm()
 
 
 def meeting_data(meeting: Meeting) -> Dict[str, Any]:

@@ -1,12 +1,9 @@
-"""What the visitor can see about themselves, and where a lead came from."""
+"""Where a lead came from (what the visitor sees about themselves: `LeadRecord.describe()`)."""
 
 from __future__ import annotations
 
 from typing import Any, Dict, Mapping
 from urllib.parse import parse_qs, urlsplit
-
-from bot.conversation.questions import QUESTIONS, display_value
-from bot.leads.store import LeadSnapshot
 
 SOURCE_KEYS = (
     "page_url",
@@ -42,28 +39,3 @@ def source_from_metadata(metadata: Mapping[str, Any] | None) -> Dict[str, str] |
             if key not in source and query.get(key):
                 source[key] = query[key][0][:MAX_SOURCE_VALUE]
     return source or None
-
-
-def describe(lead: LeadSnapshot) -> Dict[str, str]:
-    """Everything stored about the visitor, as text, for "what do you know about me?".
-
-    Reads the stored lead (what we really keep), not the conversation's slots.
-    """
-    stored: Dict[str, Any] = {
-        "name": lead["name"],
-        "email": lead["email"],
-        "role": lead["role"],
-        "company": lead["company"],
-        "company_size": lead["company_size"],
-        "budget": lead["budget_usd"],
-        "timeline": lead["timeline_months"],
-    }
-    described = {}
-    for slot in QUESTIONS:
-        answer = lead.answers.get(slot)
-        value = stored[slot]
-        if answer is not None and answer.status in ("declined", "unknown"):
-            value = answer.status
-        described[slot] = display_value(slot, value)
-    described["nurture_consent"] = "yes" if lead["nurture_consent"] else "no"
-    return described

@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from typing import Any, Dict, Iterable, List, Mapping, Sequence, Tuple
 
 from bot.conversation.questions import QUESTIONS, display_value
+from bot.scoring.rules import LeadFacts
 from bot.storage.enums import LeadStatus, Outcome, Tier
 from bot.storage.models import Lead, LeadAnswer
 
@@ -160,9 +161,33 @@ class LeadRecord:
         )
 
     # -- views -------------------------------------------------------------------------------
+    def __getitem__(self, name: str) -> Any:
+        """`record["budget_usd"]`: one field as the export shows it."""
+        return self.to_export()[name]
+
     @property
     def source_page(self) -> str | None:
         return self.source.get("page_url")
+
+    def to_facts(self, asked_for_demo: bool = False, asked_for_pricing: bool = False) -> LeadFacts:
+        """What scoring looks at (the conversation's intents come from the tracker)."""
+        timeline = self.answers.get("timeline")
+        return LeadFacts(
+            seniority=self.seniority,
+            company_size=self.company_size,
+            budget_usd=self.budget_usd,
+            timeline_months=self.timeline_months,
+            timeline_status=timeline.status if timeline else None,
+            email=self.email,
+            email_free_mail=self.email_free_mail,
+            asked_for_demo=asked_for_demo,
+            asked_for_pricing=asked_for_pricing,
+            page_url=self.source.get("page_url"),
+            referrer=self.source.get("referrer"),
+            utm_source=self.source.get("utm_source"),
+            utm_medium=self.source.get("utm_medium"),
+            utm_campaign=self.source.get("utm_campaign"),
+        )
 
     def to_export(self) -> Dict[str, Any]:
         """The `python -m bot leads export` row (a contract), plus status and breakdown."""
@@ -191,11 +216,11 @@ class LeadRecord:
         }
 
     def to_crm(self) -> Dict[str, Any]:
-        """The lead as the CRM webhook sends it: the export plus the typed answers."""
-        return {
-            **self.to_export(),
-            "answers": {slot: answer.raw_text for slot, answer in self.answers.items()},
-        }
+        """The lead as CRM events carry it (bot/crm): the export under its opaque id, never
+        the conversation id (DESIGN: what leaves the system uses the opaque id)."""
+        row = self.to_export()
+        del row["conversation_id"], row["email_free_mail"]
+        return {"id": self.public_id, **row}
 
     def to_csv_row(self) -> List[str]:
         """One CSV line's cells, in CSV_FIELDS order."""

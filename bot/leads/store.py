@@ -7,7 +7,7 @@ no lead are refused, which is how "no personal data before consent" is enforced 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Dict, List, Mapping
 
@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 
 from bot.clock import utc_now
 from bot.crm import events as crm_events
+from bot.leads.record import LeadRecord
 from bot.storage.engine import make_session_factory, unit_of_work
 from bot.storage.enums import ConsentPurpose, LeadStatus, Outcome
 from bot.storage.models import (
@@ -40,49 +41,6 @@ ANSWER_COLUMNS: Mapping[str, tuple] = {
     "timeline": ("timeline_months",),
 }
 
-EXPORT_FIELDS = (
-    "conversation_id",
-    "name",
-    "email",
-    "role",
-    "seniority",
-    "company",
-    "company_size",
-    "budget_usd",
-    "timeline_months",
-    "consent_at",
-    "nurture_consent",
-    "score",
-    "tier",
-    "outcome",
-    "meeting_start",
-    "rep_email",
-    "source",
-    "created_at",
-)
-
-
-@dataclass(frozen=True)
-class StoredAnswer:
-    raw_text: str | None
-    status: str
-    corrections: int
-
-
-@dataclass(frozen=True)
-class LeadSnapshot:
-    """A lead as read from the database, detached from any session."""
-
-    conversation_id: str
-    fields: Mapping[str, Any]
-    status: str
-    needs_human: bool
-    email_free_mail: bool | None
-    answers: Mapping[str, StoredAnswer] = field(default_factory=dict)
-
-    def __getitem__(self, key: str) -> Any:
-        return self.fields[key]
-
 
 @dataclass(frozen=True)
 class ErasureReport:
@@ -92,10 +50,6 @@ class ErasureReport:
     @property
     def anything_erased(self) -> bool:
         return bool(self.leads_erased or self.consent_records_erased)
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value else None
 
 
 class LeadStore:
@@ -235,16 +189,16 @@ class LeadStore:
             return True
 
     # -- reading -------------------------------------------------------------------------
-    def get(self, conversation_id: str) -> LeadSnapshot | None:
+    def get(self, conversation_id: str) -> LeadRecord | None:
         with unit_of_work(self._sessions) as session:
             lead = self._lead(session, conversation_id)
-            return self._snapshot(lead) if lead else None
+            return LeadRecord.from_row(lead) if lead else None
 
     def export(self) -> List[Dict[str, Any]]:
         """Every lead in the JSON shape of `python -m bot leads export` (a contract)."""
         with unit_of_work(self._sessions) as session:
             leads = session.execute(select(Lead).order_by(Lead.created_at, Lead.id)).scalars()
-            return [self._export_row(lead) for lead in leads]
+            return [LeadRecord.from_row(lead).to_export() for lead in leads]
 
     # -- erasure -------------------------------------------------------------------------
     def erase(self, conversation_id: str) -> ErasureReport:
@@ -313,27 +267,3 @@ class LeadStore:
         return session.execute(
             select(Lead).where(Lead.conversation_id == conversation_id)
         ).scalar_one_or_none()
-
-    @staticmethod
-    def _export_row(lead: Lead) -> Dict[str, Any]:
-        row: Dict[str, Any] = {name: getattr(lead, name) for name in EXPORT_FIELDS}
-        for name in ("consent_at", "meeting_start", "created_at"):
-            row[name] = _iso(row[name])
-        row["email_free_mail"] = lead.email_free_mail
-        row["status"] = lead.status
-        row["needs_human"] = lead.needs_human
-        row["score_breakdown"] = lead.score_breakdown
-        return row
-
-    def _snapshot(self, lead: Lead) -> LeadSnapshot:
-        return LeadSnapshot(
-            conversation_id=lead.conversation_id,
-            fields=self._export_row(lead),
-            status=lead.status,
-            needs_human=lead.needs_human,
-            email_free_mail=lead.email_free_mail,
-            answers={
-                answer.slot: StoredAnswer(answer.raw_text, answer.status, answer.corrections)
-                for answer in lead.answers
-            },
-        )

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Tuple
 
+from bot.answers.role import SENIORITIES
 from bot.config.yamlfile import ConfigError, Map, Reader, items
 from bot.storage.enums import Tier
 
@@ -18,7 +19,6 @@ from bot.storage.enums import Tier
 SCORE_MIN = 0
 SCORE_MAX = 100
 
-SENIORITIES = ("c_level", "vp", "director", "manager", "individual", "student", "other")
 TIERS = tuple(tier.value for tier in Tier)
 BAND_FIELDS = {
     "company_size": "company size band",
@@ -63,7 +63,7 @@ class ScoringRules:
 
 @dataclass(frozen=True)
 class LeadFacts:
-    """What scoring looks at; unknown values are None."""
+    """What scoring looks at; unknown values are None (`LeadRecord.to_facts()` makes them)."""
 
     seniority: str | None = None
     company_size: int | None = None
@@ -80,41 +80,6 @@ class LeadFacts:
     utm_source: str | None = None
     utm_medium: str | None = None
     utm_campaign: str | None = None
-
-    @classmethod
-    def from_lead(
-        cls,
-        fields: Mapping[str, Any],
-        timeline_status: str | None = None,
-        asked_for_demo: bool = False,
-        asked_for_pricing: bool = False,
-    ) -> LeadFacts:
-        """Facts from an exported lead row (`LeadStore.export()` / `LeadSnapshot.fields`)."""
-        source = fields.get("source") or {}
-        return cls(
-            seniority=fields.get("seniority"),
-            company_size=fields.get("company_size"),
-            budget_usd=fields.get("budget_usd"),
-            timeline_months=fields.get("timeline_months"),
-            timeline_status=timeline_status,
-            email=fields.get("email"),
-            email_free_mail=fields.get("email_free_mail"),
-            asked_for_demo=asked_for_demo,
-            asked_for_pricing=asked_for_pricing,
-            page_url=source.get("page_url"),
-            referrer=source.get("referrer"),
-            utm_source=source.get("utm_source"),
-            utm_medium=source.get("utm_medium"),
-            utm_campaign=source.get("utm_campaign"),
-        )
-
-    @classmethod
-    def from_snapshot(cls, lead: Any, **signals: Any) -> LeadFacts:
-        """Facts from a `bot.leads.LeadSnapshot`; `signals`: asked_for_demo, asked_for_pricing."""
-        timeline = lead.answers.get("timeline")
-        return cls.from_lead(
-            lead.fields, timeline_status=timeline.status if timeline else None, **signals
-        )
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,8 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import func, select
 
-from bot.leads.store import EXPORT_FIELDS, LeadStore
+from bot.leads.record import EXPORT_FIELDS
+from bot.leads.store import LeadStore
 from bot.storage.engine import make_engine, make_session_factory, unit_of_work
 from bot.storage.models import ConsentRecord, ErasureAudit, LeadAnswer
 
