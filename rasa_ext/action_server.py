@@ -68,6 +68,16 @@ def parse_call(request: Request) -> Dict[str, Any]:
             raise BadCall(400, "invalid_tracker")
     if call.get("domain") is not None and not isinstance(call["domain"], dict):
         raise BadCall(400, "invalid_domain")
+    latest = tracker.get("latest_message") or {}
+    message_shapes = (("text", str), ("intent", dict), ("entities", list), ("metadata", dict))
+    for key, kind in message_shapes:
+        if latest.get(key) is not None and not isinstance(latest[key], kind):
+            raise BadCall(400, "invalid_tracker")
+    if not all(isinstance(entity, dict) for entity in latest.get("entities") or []):
+        raise BadCall(400, "invalid_tracker")
+    for event in tracker.get("events") or []:
+        if not isinstance(event, dict) or not isinstance(event.get("event"), str):
+            raise BadCall(400, "invalid_tracker")
     return call
 
 

@@ -4,23 +4,51 @@ An empty message or one too long to be a chat message is turned into an intent p
 the visitor gets a clear answer from the domain's responses (and the form asks its question
 again) instead of silence, and a megabyte of text never reaches the NLU pipeline. A turn that
 produced no reply at all (the action server or the database is down) gets an apology.
+
+Unlike Rasa's RestInput, whose blueprint this replaces:
+
+- a malformed request (not a JSON object, no `sender` or not a plain id — Rasa would put every
+  such request in one shared conversation called `default` —, a `message` that is not a
+  string, `metadata` that is not an object) is answered 400 with a JSON error, a body over
+  MAX_BODY_BYTES or metadata over MAX_METADATA_BYTES 413, read without buffering more than that;
+- the client address (bot/edge/address.py) is rate limited, and so is each conversation and the
+  number of new conversations an address starts (bot/edge/ratelimit.py): 429 + Retry-After;
+- a `message_id` makes a retried message answered once (bot/edge/replay.py);
+- `input_channel` and `?stream=` from the client are not honoured: the channel is this one.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any, Dict, List
 
 import yaml
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
-from sanic import Blueprint
+from sanic import Blueprint, response
 from sanic.request import Request
+from sanic.response import HTTPResponse
 
 from bot.config.settings import PROJECT_ROOT, Settings
+from bot.edge.chat import (
+    MAX_BODY_BYTES,
+    ChatRequest,
+    ChatRequestError,
+    parse_chat_request,
+    too_large,
+)
+from bot.edge.gate import ChannelGate
+from bot.edge.replay import StillProcessing
+from bot.runtime.privacy_log import remember_message
+
+log = logging.getLogger(__name__)
 
 EMPTY_MESSAGE = "/empty_message"
 MESSAGE_TOO_LONG = "/message_too_long"
+BODY_READ_TIMEOUT_S = 10.0
 
 
 def guard_message(text: object, max_chars: int) -> str:
@@ -32,26 +60,124 @@ def guard_message(text: object, max_chars: int) -> str:
     return text
 
 
+async def read_body(request: Request) -> bytes:
+    """The body of a streamed request, never more than MAX_BODY_BYTES of it (else 413)."""
+    try:
+        declared = int(request.headers.get("content-length", "0") or 0)
+    except ValueError:
+        raise ChatRequestError(400, "invalid_length", "Content-Length is not a number") from None
+    error = too_large(declared)
+    if error:
+        raise error
+    if request.stream is None:
+        return request.body or b""
+    chunks: List[bytes] = []
+    size = 0
+
+    async def read() -> None:
+        nonlocal size
+        while True:
+            chunk = await request.stream.read()
+            if chunk is None:
+                return
+            size += len(chunk)
+            if size > MAX_BODY_BYTES:
+                raise too_large(size)  # type: ignore[misc]
+            chunks.append(chunk)
+
+    try:
+        await asyncio.wait_for(read(), BODY_READ_TIMEOUT_S)
+    except asyncio.TimeoutError:
+        raise ChatRequestError(408, "body_timeout", "the request body came too slowly") from None
+    return b"".join(chunks)
+
+
 class GuardedRestInput(RestInput):
-    """`rest`, with empty and oversized messages answered clearly."""
+    """`rest`, with the checks and limits of the module docstring."""
 
     @classmethod
     def name(cls) -> str:
         return "rest"
 
     def __init__(self, max_message_chars: int | None = None) -> None:
-        self.max_message_chars = max_message_chars or Settings.from_env().max_message_chars
+        settings = Settings.from_env()
+        self.max_message_chars = max_message_chars or settings.max_message_chars
         self.no_reply_text = no_reply_text()
+        self.gate = ChannelGate(settings)
 
     @classmethod
     def from_credentials(cls, credentials):  # type: ignore[no-untyped-def]
         return cls((credentials or {}).get("max_message_chars"))
 
-    def _extract_message(self, req: Request) -> str | None:
-        return guard_message(req.json.get("message"), self.max_message_chars)
+    def response_headers(self, request: Request) -> Dict[str, str]:
+        return {"X-Content-Type-Options": "nosniff"}
+
+    def error(self, request: Request, error: ChatRequestError, **extra: str) -> HTTPResponse:
+        return response.json(
+            error.body(), status=error.status, headers={**self.response_headers(request), **extra}
+        )
+
+    async def answer(
+        self, request: Request, handle: Callable[[UserMessage], Awaitable[None]]
+    ) -> HTTPResponse:
+        """Check, limit, process (once per message_id) and reply to one chat request."""
+        try:
+            chat = parse_chat_request(await read_body(request))
+        except ChatRequestError as error:
+            return self.error(request, error)
+        remember_message(chat.message)
+        headers = self.response_headers(request)
+        if chat.message_id:
+            earlier = await self.gate.replay.earlier_reply(chat.sender, chat.message_id)
+            if earlier is not None:  # a retry of a message already answered: not counted
+                return response.json(earlier, headers=headers)
+        address = self.gate.client(request.ip, request.headers.getall("x-forwarded-for", []))
+        refusal = await self.gate.admit(address, chat.sender)
+        if refusal:
+            error = ChatRequestError(
+                429, refusal.code, f"{refusal.detail}; retry in {refusal.retry_after_s} s"
+            )
+            return self.error(request, error, **{"Retry-After": str(refusal.retry_after_s)})
+
+        async def process() -> List[Any]:
+            return await self.process(handle, chat)
+
+        if not chat.message_id:
+            return response.json(await process(), headers=headers)
+        try:
+            replies = await self.gate.replay.once(chat.sender, chat.message_id, process)
+        except StillProcessing:
+            error = ChatRequestError(503, "still_processing", "this message is being answered")
+            return self.error(request, error, **{"Retry-After": "2"})
+        return response.json(replies, headers=headers)
+
+    async def process(
+        self, handle: Callable[[UserMessage], Awaitable[None]], chat: ChatRequest
+    ) -> List[Any]:
+        collector = CollectingOutputChannel()
+        text = guard_message(chat.message, self.max_message_chars)
+        message = UserMessage(
+            text, collector, chat.sender, input_channel=self.name(), metadata=chat.metadata
+        )
+        try:
+            await handle(message)  # a turn that fails still gets the apology (never_silent)
+        except Exception as error:  # noqa: BLE001 - the type only: the text may quote the visitor
+            log.error("%s channel: the turn failed: %s", self.name(), type(error).__name__)
+        return collector.messages
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:
-        return super().blueprint(never_silent(on_new_message, self.no_reply_text))
+        rest = Blueprint("guarded_rest_webhook", __name__)
+        handle = never_silent(on_new_message, self.no_reply_text)
+
+        @rest.route("/", methods=["GET"])
+        async def health(request: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @rest.route("/webhook", methods=["POST"], stream=True)
+        async def receive(request: Request) -> HTTPResponse:
+            return await self.answer(request, handle)
+
+        return rest
 
 
 def never_silent(

@@ -5,6 +5,7 @@ before Rasa imports anything:
 
 - every log record of the process is redacted (bot/runtime/privacy_log.py): no email or
   message text reaches a log, also with LOG_LEVEL=DEBUG, which Rasa reads too;
+- request bodies are capped at MAX_REQUEST_BYTES (SANIC_REQUEST_MAX_SIZE);
 - the HTTP API requires the token (`--auth-token`, from RASA_AUTH_TOKEN or generated into
   var/), added here so it never appears on a command line (`ps`) or in the endpoints file;
 - per-turn costs measured in reports/profile.md are removed (rasa_ext/speedups.py).
@@ -12,7 +13,12 @@ before Rasa imports anything:
 
 from __future__ import annotations
 
+import os
 import sys
+
+# Request bodies the Rasa server reads, at most (Sanic's default is 100 MB, read before a
+# handler can check the token): models here are ~1 MB; the channels cap theirs at 32 KB.
+MAX_REQUEST_BYTES = 16 * 1024 * 1024
 
 
 def main() -> None:
@@ -25,6 +31,7 @@ def main() -> None:
     load_dotenv()
     settings = Settings.from_env()
     install_log_redaction()
+    os.environ.setdefault("SANIC_REQUEST_MAX_SIZE", str(MAX_REQUEST_BYTES))
     args = [arg for arg in sys.argv[1:]]
     if "--auth-token" not in args:
         args += ["--auth-token", rasa_auth_token(settings)]

@@ -143,6 +143,8 @@ class Settings:
     action_server_token_file: Path = PROJECT_ROOT / "var" / "action_server_token"
     # Redis for rate limits shared by every Rasa worker and replica (empty: per process).
     redis_url: str = ""
+    # Prefix of every key Leadbot writes there (deployments sharing one Redis differ here).
+    redis_key_prefix: str = "leadbot"
     # Addresses whose X-Forwarded-For is believed (load balancers, the web process).
     trusted_proxies: Tuple[str, ...] = ("127.0.0.1", "::1")
     # Per client address, on both channels: messages per window, new conversations per hour.
@@ -249,6 +251,7 @@ class Settings:
                 get("ACTION_SERVER_TOKEN_FILE", str(defaults.action_server_token_file))
             ),
             redis_url=get("REDIS_URL", ""),
+            redis_key_prefix=get("REDIS_KEY_PREFIX", defaults.redis_key_prefix).strip(),
             trusted_proxies=tuple(
                 item.strip()
                 for item in get("TRUSTED_PROXIES", ",".join(defaults.trusted_proxies)).split(",")

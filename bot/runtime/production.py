@@ -29,6 +29,7 @@ LOCAL_SERVICES: Mapping[str, str] = {
     "DATABASE_URL": "postgresql+psycopg2://postgres@127.0.0.1:5432/leadbot",
     "TRACKER_STORE_URL": "postgresql://postgres@127.0.0.1:5432/leadbot_tracker",
     "LOCK_STORE_URL": "redis://127.0.0.1:6379/0",
+    "REDIS_URL": "redis://127.0.0.1:6379/0",  # the channels' limits, shared by the replicas
     "EVENT_BROKER_URL": "amqp://guest:guest@127.0.0.1:5672",
 }
 
@@ -84,22 +85,27 @@ def ensure_database(url: str) -> None:
         engine.dispose()
 
 
+# Checked every second, out after 2 failed checks, back in after one good check.
+SERVER_OPTIONS = "check inter 1s fall 2 rise 1"
+
+
 def haproxy_config(settings: Settings, status_token: str = "") -> str:
     """HAProxy in front of the Rasa replicas (RASA_PORT) and the action servers (ACTION_PORT).
 
     Rasa replicas are checked on `/status` (answers once the model is loaded) and action
     servers on `/health`. A request whose connection is refused (a replica just died) is sent
-    to another replica; one already being answered is not sent twice.
+    to another replica; one already being answered is not sent twice. `option forwardfor`
+    passes the visitor's address on to the channels' rate limits.
     """
     host = settings.host
     local = local_host(host)
     status = "/status" + (f"?token={status_token}" if status_token else "")
     rasa_servers = "\n".join(
-        f"    server rasa{i} {local}:{port} check inter 1s fall 2 rise 1"
+        f"    server rasa{i} {local}:{port} {SERVER_OPTIONS}"
         for i, port in enumerate(settings.rasa_replica_ports, start=1)
     )
     action_servers = "\n".join(
-        f"    server actions{i} {local}:{port} check inter 1s fall 2 rise 1"
+        f"    server actions{i} {local}:{port} {SERVER_OPTIONS}"
         for i, port in enumerate(settings.action_replica_ports, start=1)
     )
     return f"""# Written by `python -m bot serve --production`; edits are overwritten.
@@ -119,6 +125,7 @@ defaults
 
 frontend rasa
     bind {host}:{settings.rasa_port}
+    option forwardfor
     default_backend rasa_replicas
 
 backend rasa_replicas

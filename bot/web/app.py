@@ -8,6 +8,8 @@ styles in bot/web/static/, every path in bot/web/urls.py. Plain aiohttp: no Rasa
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from typing import AsyncIterator, Awaitable, Callable, Iterable
 
 from aiohttp import ClientSession, web
@@ -17,6 +19,8 @@ from bot.web import context
 from bot.web.routes import all_routes
 from bot.web.routes.widget import CLIENT_KEY, MAX_CHAT_BODY
 from bot.web.templating import PAGES_KEY, Pages
+
+log = logging.getLogger(__name__)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -45,6 +49,13 @@ async def security_headers(request: web.Request, handler: Handler) -> web.Stream
         response = web.json_response(
             {"error": error.reason.lower().replace(" ", "_")}, status=error.status
         )
+    except (asyncio.CancelledError, KeyboardInterrupt):
+        raise
+    except Exception as error:  # noqa: BLE001 - the type only: the text may hold personal data
+        resource = request.match_info.route.resource
+        where = resource.canonical if resource is not None else "?"  # the route, not the URL
+        log.error("%s %s failed: %s", request.method, where, type(error).__name__)
+        response = web.json_response({"error": "server_error"}, status=500)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
     if response.content_type == "text/html":

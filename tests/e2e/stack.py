@@ -164,6 +164,12 @@ def start_stack(
         SECRET_KEY_FILE=str(tmp / "secret_key"),
         RASA_AUTH_TOKEN_FILE=str(tmp / "rasa_auth_token"),
         ACTION_SERVER_TOKEN_FILE=str(tmp / "action_server_token"),
+        # Every test visitor comes from 127.0.0.1: the per-address limits (tested on their own
+        # in tests/e2e/test_edge_limits.py) would otherwise stop the suite's conversations.
+        ADDRESS_RATE_LIMIT="100000",
+        NEW_CONVERSATIONS_PER_HOUR="100000",
+        REDIS_URL="",  # the production layout fills in this machine's Redis
+        REDIS_KEY_PREFIX=f"leadbot-test-{uuid.uuid4().hex[:12]}",
     )
     env.update(extra_env or {})
     stack = Stack(

@@ -1,6 +1,7 @@
 """The widget's server side over HTTP: the Rasa widget channel (CORS, validation, rate limit,
 metadata into the tracker, idempotent retries) and the web process (widget.js, pages, health,
-the pass-through of chat requests)."""
+the pass-through of chat requests). The request checks one by one are in tests/bot/test_edge.py,
+the per-address limits across processes in tests/e2e/test_edge_limits.py."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from rasa_ext.widget_channel import RateLimiter, WidgetError, parse_payload
 from tests.e2e.stack import Stack
 
 pytestmark = pytest.mark.e2e
@@ -25,32 +25,6 @@ def post(url: str, body: object = None, origin: str | None = None, raw: bytes | 
     if raw is not None:
         return requests.post(url, data=raw, headers=headers, timeout=30)
     return requests.post(url, json=body, headers=headers, timeout=30)
-
-
-def test_rate_limiter_sliding_window() -> None:
-    limiter = RateLimiter(limit=2, window_s=10)
-    assert limiter.allow("a", now=0) and limiter.allow("a", now=1)
-    assert not limiter.allow("a", now=2) and limiter.allow("b", now=2)
-    assert limiter.retry_after("a", now=2) == 8
-    assert limiter.allow("a", now=10.5)
-
-
-@pytest.mark.parametrize(
-    "body, code",
-    [
-        (b"not json", "invalid_json"),
-        (b"[1, 2]", "invalid_payload"),
-        (b'{"message": "hi"}', "invalid_sender"),
-        (b'{"sender": "a b", "message": "hi"}', "invalid_sender"),
-        (b'{"sender": "ok", "message": 5}', "invalid_message"),
-        (b'{"sender": "ok", "message": "hi", "metadata": []}', "invalid_metadata"),
-        (b'{"sender": "ok", "message": "hi", "message_id": "../x"}', "invalid_message_id"),
-    ],
-)
-def test_parse_payload_rejects_malformed(body: bytes, code: str) -> None:
-    with pytest.raises(WidgetError) as error:
-        parse_payload(body)
-    assert error.value.code == code and error.value.status == 400
 
 
 def test_cors_preflight_and_origins(stack: Stack) -> None:

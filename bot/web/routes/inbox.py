@@ -133,6 +133,8 @@ async def inbox_page(request: web.Request, rep: SignedIn) -> web.Response:
 async def lead_page(request: web.Request, rep: SignedIn) -> web.Response:
     made = services(request)
     conversation_id = request.match_info["conversation_id"]
+    if len(conversation_id) > 256 or not conversation_id.isprintable():  # never an id
+        conversation_id = ""  # (a NUL byte would be a database error in PostgreSQL)
 
     def load():  # type: ignore[no-untyped-def]
         with unit_of_work(made.sessions) as session:

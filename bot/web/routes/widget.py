@@ -3,7 +3,9 @@ server's widget channel (`/webhooks/widget/webhook`, POST and the CORS preflight
 
 The Rasa server decides CORS, rate limits and validation (rasa_ext/widget_channel.py) whichever
 way a request came, so a site can point the widget's `data-server` at this process, which
-serves `widget.js` too, and talk to one origin.
+serves `widget.js` too, and talk to one origin. The pass-through adds the client's address to
+`X-Forwarded-For`, so the channel's per-address limits count the visitor, not this process
+(which must therefore be in the Rasa server's TRUSTED_PROXIES; 127.0.0.1 is by default).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Dict, List
 from aiohttp import ClientError, ClientSession, ClientTimeout, web
 
 from bot.config.settings import PROJECT_ROOT, Settings
+from bot.edge.address import forward_header
 from bot.web import urls
 from bot.web.context import SETTINGS_KEY
 
@@ -80,8 +83,12 @@ async def chat_proxy(request: web.Request) -> web.StreamResponse:
         return web.json_response({"error": "too_large"}, status=413)
     body = await request.read() if request.method == "POST" else b""
     headers = {
-        name: value for name, value in request.headers.items() if name.lower() in FORWARDED_HEADERS
+        name: value
+        for name, value in request.headers.items()
+        if name.lower() in FORWARDED_HEADERS and value.isascii() and value.isprintable()
     }
+    forwarded = [v for v in request.headers.getall("X-Forwarded-For", []) if v.isascii()]
+    headers["X-Forwarded-For"] = forward_header(forwarded, request.remote)
     try:
         async with request.app[CLIENT_KEY].request(
             request.method,
