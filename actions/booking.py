@@ -108,7 +108,7 @@ class AskForMeeting(Action):
             return [SlotSet("offered_slots", []), SlotSet("meeting_rep", offer.rep.email)]
         buttons = [
             {
-                "title": format_slot(slot, zone),
+                "title": format_slot(slot, zone, svc.settings.locale),
                 "payload": "/choose_meeting" + json.dumps({"meeting_start": _iso(slot)}),
             }
             for slot in offer.slots
@@ -130,7 +130,7 @@ def confirmation(tracker: Tracker, svc: Services) -> Dict[str, Any]:
     start = datetime.fromisoformat(tracker.get_slot("meeting_choice"))
     rep = svc.outcomes.booking.reps.rep(tracker.get_slot("meeting_rep") or "")
     return {
-        "time": format_slot(start, visitor_timezone(tracker)),
+        "time": format_slot(start, visitor_timezone(tracker), svc.settings.locale),
         "rep_name": rep.name if rep else "our team",
         "invite_url": tracker.get_slot("meeting_invite_url") or "",
     }

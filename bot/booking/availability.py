@@ -12,6 +12,8 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Iterable, List, Sequence, Tuple, Union
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_datetime
+
 from bot.booking.reps import Rep
 from bot.clock import as_utc as _utc
 from bot.clock import zone_or_none as _zone
@@ -19,8 +21,8 @@ from bot.clock import zone_or_none as _zone
 Interval = Tuple[datetime, datetime]
 Taken = Union[datetime, Interval]
 
-DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+# How a meeting time reads ("Tue 25 Nov, 10:00"); the names come from the locale (Babel).
+SLOT_PATTERN = "EEE d MMM, HH:mm"
 
 
 def _local(day: date, at: time, zone: ZoneInfo) -> datetime | None:
@@ -115,12 +117,11 @@ def is_bookable(rep: Rep, start: datetime, now: datetime, taken: Iterable[Taken]
     return _free(start, rep, _intervals(rep, taken))
 
 
-def format_slot(start_utc: datetime, visitor_tz: str | None = None) -> str:
-    """ "Tue 25 Nov, 10:00 (Europe/Berlin)"; in UTC, labelled so, without a usable zone."""
+def format_slot(start_utc: datetime, visitor_tz: str | None = None, locale: str = "en") -> str:
+    """ "Tue 25 Nov, 10:00 (Europe/Berlin)" ("Di. 25 Nov., 10:00" in `de`); in UTC, labelled
+    so, without a usable zone."""
     zone = _zone(visitor_tz)
     local = _utc(start_utc).astimezone(zone or timezone.utc)
     label = visitor_tz if zone else "UTC"
-    return (
-        f"{DAY_NAMES[local.weekday()]} {local.day} {MONTH_NAMES[local.month - 1]}, "
-        f"{local:%H:%M} ({label})"
-    )
+    text = format_datetime(local, SLOT_PATTERN, tzinfo=local.tzinfo, locale=locale)
+    return f"{text} ({label})"

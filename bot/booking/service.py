@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.booking import wording
 from bot.booking.availability import Interval, format_slot, is_bookable, next_slots
 from bot.booking.calendars import CalendarSync
 from bot.booking.ics import Invite, feed_calendar, invite_calendar
@@ -242,17 +243,12 @@ class BookingService:
 
     # -- notifications -----------------------------------------------------------------------
     def _invite(self, meeting: Meeting, rep: Rep, lead: Lead, now: datetime) -> Invite:
-        who = lead.name or "a website visitor"
-        company = f" ({lead.company})" if lead.company else ""
         return Invite(
             uid=f"meeting-{meeting.id}-{meeting.ics_token[:8]}@leadbot",
             start_utc=meeting.start_utc,
             end_utc=meeting.end_utc,
-            summary=f"Intro call: {who}{company} / {rep.name}",
-            description=(
-                f"Booked through the website assistant.\nRep: {rep.name} <{rep.email}>\n"
-                f"Visitor: {who}{company}"
-            ),
+            summary=wording.text("invite_summary.txt", lead=lead, rep=rep),
+            description=wording.text("invite_description.txt", lead=lead, rep=rep),
             organizer_email=rep.email,
             organizer_name=rep.name,
             attendee_email=lead.email,

@@ -27,6 +27,18 @@ def _bool(value: str | None, default: bool, name: str = "setting") -> bool:
     return parse_bool(name, value, default)
 
 
+def _locale(value: str) -> str:
+    """A locale Babel knows (`en`, `en_GB`, `de-DE`), normalised to Babel's spelling."""
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        return str(Locale.parse(value.strip().replace("-", "_")))
+    except (ValueError, UnknownLocaleError):
+        raise SettingsError(
+            {"LOCALE": f"expected a locale such as en or de_DE, got {value!r}"}
+        ) from None
+
+
 def _rates(value: str | None) -> Mapping[str, float]:
     """Parse `EUR=1.08,GBP=1.27` on top of the defaults (so one override doesn't drop the rest)."""
     rates = dict(DEFAULT_CURRENCY_RATES)
@@ -85,6 +97,8 @@ class Settings:
     action_endpoint_url: str = ""
     model_dir: Path = PROJECT_ROOT / "models"
     consent_text_version: str = "2026-11-01"
+    # Babel locale for dates the visitor reads (meeting buttons): day and month names.
+    locale: str = "en"
     privacy_policy_url: str = "http://127.0.0.1:8080/privacy"
     sales_contact_email: str = "sales@example.com"
     currency_rates: Mapping[str, float] = field(
@@ -194,6 +208,7 @@ class Settings:
             action_endpoint_url=get("ACTION_ENDPOINT_URL", f"http://{host}:{action_port}/webhook"),
             model_dir=Path(get("MODEL_DIR", str(defaults.model_dir))),
             consent_text_version=get("CONSENT_TEXT_VERSION", defaults.consent_text_version),
+            locale=_locale(get("LOCALE", defaults.locale)),
             privacy_policy_url=get("PRIVACY_POLICY_URL", f"{public_base_url}/privacy"),
             sales_contact_email=get("SALES_CONTACT_EMAIL", defaults.sales_contact_email),
             currency_rates=_rates(env.get("CURRENCY_RATES")),

@@ -85,11 +85,13 @@ class EnrollResult(str, Enum):
 
 class _Values(dict):
     def __missing__(self, key: str) -> str:
-        return ""
+        name, _, fallback = key.partition("|")  # {first_name|there}: "there" when unknown
+        return (self.get(name) if name != key else "") or fallback
 
 
 def render(template: str, values: Mapping[str, Any]) -> str:
-    """Fill `{name}`-style variables; unknown or missing ones become empty text."""
+    """Fill `{name}`-style variables; `{name|words}` shows the words when the value is unknown
+    (the wording lives in the template, config/nurture.yml); unknown ones become empty text."""
     return template.format_map(_Values({k: "" if v is None else v for k, v in values.items()}))
 
 
@@ -283,9 +285,9 @@ class NurtureService:
     ) -> None:
         url = self.unsubscribe_url(enrollment.unsubscribe_token)
         values: Dict[str, Any] = {
-            "first_name": (lead.name or "there").split()[0],
+            "first_name": lead.name.split()[0] if lead.name else "",
             "name": lead.name or "",
-            "company": lead.company or "your team",
+            "company": lead.company or "",
             "unsubscribe_url": url,
             "base_url": self.urls.site,
         }
@@ -351,7 +353,7 @@ def _check_template(reader: Reader, line: int, template: str, what: str) -> None
         raise reader.fail(
             line, f"{what}: {error} (write {{{{ and }}}} for literal braces)"
         ) from error
-    for name in fields:
+    for name in (field.partition("|")[0] for field in fields):
         if name not in VARIABLES:
             raise reader.fail(
                 line,

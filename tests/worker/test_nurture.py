@@ -173,7 +173,7 @@ GOOD = (PROJECT_ROOT / "config" / "nurture.yml").read_text()
     [
         ("delay: 3d", "delay: three days", "is not like 30m"),
         ("delay: 3d", "delay: 1m", "must not decrease"),
-        ("by, {first_name}", "by, {firstname}", "unknown variable {firstname}"),
+        ("by, {first_name|there}", "by, {firstname|there}", "unknown variable {firstname}"),
         (
             "Unsubscribe: {unsubscribe_url}\n      - id: check_in",
             "Bye\n      - id: check_in",

@@ -1,0 +1,50 @@
+"""Words the visitor reads come from data: templates, the nurture file, the locale."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from bot.booking import wording
+from bot.booking.availability import format_slot
+from bot.booking.reps import load_reps
+from bot.config.settings import PROJECT_ROOT, Settings, SettingsError
+from bot.nurture.service import render
+from bot.storage.models import Lead
+
+START = datetime(2026, 11, 25, 9, 0, tzinfo=timezone.utc)  # a Wednesday
+
+
+def test_meeting_times_use_the_locale_names() -> None:
+    assert format_slot(START, "Europe/Berlin") == "Wed 25 Nov, 10:00 (Europe/Berlin)"
+    assert format_slot(START, "Europe/Berlin", "de_DE") == "Mi. 25 Nov., 10:00 (Europe/Berlin)"
+    assert format_slot(START, None, "fr") == "mer. 25 nov., 09:00 (UTC)"
+    assert Settings.from_env({"LOCALE": "de-DE"}).locale == "de_DE"
+    with pytest.raises(SettingsError, match="LOCALE"):
+        Settings.from_env({"LOCALE": "not a locale"})
+
+
+def test_email_fallback_words_live_in_the_template() -> None:
+    template = "Hi {first_name|there}, a note for {company|your team}."
+    assert (
+        render(template, {"first_name": "", "company": None}) == "Hi there, a note for your team."
+    )
+    assert (
+        render(template, {"first_name": "Jane", "company": "Acme"}) == "Hi Jane, a note for Acme."
+    )
+    assert "{first_name|there}" in (PROJECT_ROOT / "config" / "nurture.yml").read_text()
+
+
+def test_invite_text_comes_from_templates() -> None:
+    rep = load_reps(PROJECT_ROOT / "config" / "reps.yml").reps[0]
+    named = Lead(name="Jane Doe", company="Acme")
+    assert wording.text("invite_summary.txt", lead=named, rep=rep) == (
+        f"Intro call: Jane Doe (Acme) / {rep.name}"
+    )
+    anonymous = wording.text("invite_description.txt", lead=Lead(), rep=rep)
+    assert anonymous.splitlines() == [
+        "Booked through the website assistant.",
+        f"Rep: {rep.name} <{rep.email}>",
+        "Visitor: a website visitor",
+    ]
