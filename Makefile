@@ -42,8 +42,12 @@ nlu-eval: train ## NLU evaluation on held-out phrasings; report in reports/nlu/
 stories: train ## rasa test stories (tests/test_stories.yml); fails on any wrong prediction
 	@$(PY) scripts/test_stories.py
 
-bench: train ## per-turn latency and throughput over the REST channel; results in bench/results.json
+bench: train ## latency, throughput, capacity against bare Rasa in the same run; bench/results.json, plots in reports/
 	@$(PY) scripts/bench.py --train
+
+drills: train ## the production layout under load and faults (kill -9, restarts, outages); reports/drills.md
+	@bash scripts/ensure-haproxy.sh
+	@$(PY) scripts/drills.py
 
 profile: train ## py-spy on the Rasa and action servers during a loaded qualification; reports/profile.json
 	@$(PY) scripts/profile.py
@@ -59,4 +63,4 @@ test: setup train lint validate ## run every test: pytest (unit, actions, end-to
 	@$(PY) scripts/test_stories.py
 	@$(PY) scripts/nlu_eval.py
 
-.PHONY: help setup train db run run-prod validate lint nlu-eval stories bench profile bench-worker lock test
+.PHONY: help setup train db run run-prod validate lint nlu-eval stories bench profile drills bench-worker lock test
