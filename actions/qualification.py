@@ -352,7 +352,10 @@ class SubmitLead(Action):
                 response="utter_callback_requested", email=tracker.get_slot("email")
             )
         elif choice:
-            dispatcher.utter_message(response="utter_meeting_booked", **confirmation(tracker, svc))
+            manage_url = await blocking(svc.outcomes.manage_url, tracker.sender_id)
+            dispatcher.utter_message(
+                response="utter_meeting_booked", **confirmation(tracker, svc, manage_url)
+            )
         elif await blocking(svc.outcomes.enroll, tracker.sender_id) is EnrollResult.ENROLLED:
             dispatcher.utter_message(response="utter_lead_complete_nurture")
         else:

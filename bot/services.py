@@ -6,6 +6,7 @@ else constructs a service from settings, so the processes can't drift apart.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -15,6 +16,7 @@ from bot.booking.calendars import CalendarSync
 from bot.booking.reps import RepsConfig, load_reps
 from bot.booking.service import BookingService
 from bot.clock import Clock, utc_now
+from bot.config.secret import resolve_secret_key
 from bot.config.settings import Settings
 from bot.conversation.outcomes import Outcomes
 from bot.conversation.questions import AnswerContext
@@ -87,6 +89,10 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
         urls,
         rep_webhook_url=settings.rep_webhook_url,
         calendars=calendars,
+        secret=functools.cache(
+            lambda: resolve_secret_key(settings.secret_key, settings.secret_key_file)
+        ),
+        site_url=settings.site_url,
     )
     nurture = NurtureService(
         engine,

@@ -107,6 +107,12 @@ def invite_calendar(invite: Invite) -> str:
     return _calendar(_vevent(invite), "REQUEST")
 
 
+def cancel_calendar(invite: Invite) -> str:
+    """METHOD:CANCEL for a meeting: the same UID, a higher SEQUENCE, STATUS:CANCELLED; calendar
+    apps remove the event they had from the REQUEST."""
+    return _calendar(_vevent(invite, status="CANCELLED"), "CANCEL")
+
+
 def feed_calendar(name: str, invites: Iterable[Invite]) -> str:
     """A subscribable feed (METHOD:PUBLISH) of several meetings, e.g. a rep's upcoming ones."""
     body: List[str] = []

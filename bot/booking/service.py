@@ -11,17 +11,19 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Dict, List, Tuple, Union
+from typing import Any, Callable, Dict, List, Tuple, Union
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot import emails
 from bot.booking import wording
 from bot.booking.availability import Interval, format_slot, is_bookable, next_slots
 from bot.booking.calendars import CalendarSync
-from bot.booking.ics import Invite, feed_calendar, invite_calendar
+from bot.booking.ics import Invite, cancel_calendar, feed_calendar, invite_calendar
+from bot.booking.links import manage_token, meeting_for_token
 from bot.booking.reps import Rep, RepsConfig, RoutingFacts, choose_segment, next_rep
 from bot.clock import Clock
 from bot.conversation.questions import QUESTIONS
@@ -80,6 +82,16 @@ class AlreadyBooked:
     meeting: MeetingInfo
 
 
+@dataclass(frozen=True)
+class Managed:
+    """The manage link's meeting. state: unknown (no such link) | booked | past | cancelled
+    | cancelled_now | moved_now | taken (the time picked is gone: `slots` are fresh ones)."""
+
+    state: str
+    meeting: MeetingInfo | None = None
+    slots: Tuple[datetime, ...] = ()
+
+
 BookingResult = Union[Booked, SlotTaken, AlreadyBooked]
 
 
@@ -100,8 +112,15 @@ class BookingService:
         rep_webhook_url: str = "",
         offer_count: int = 3,
         calendars: CalendarSync | None = None,
+        secret: Callable[[], bytes] | None = None,
+        site_url: str = "",
     ) -> None:
         self._sessions = make_session_factory(engine)
+        # SECRET_KEY, resolved on first use (signs the visitor's manage links); without one,
+        # a random key: links then work only for this instance (tests).
+        own_key = secrets.token_bytes(32)
+        self._secret = secret or (lambda: own_key)
+        self.site_url = site_url or urls.site
         self.calendars = calendars
         self.reps = reps
         self.clock = clock
@@ -112,6 +131,21 @@ class BookingService:
     def invite_url(self, booked: Booked) -> str:
         """The visitor's own link to the invite (.ics) of a booked meeting."""
         return self.urls.invite(booked.ics_token)
+
+    def manage_url(self, meeting: Meeting) -> str:
+        """The visitor's signed link to cancel the meeting or pick a new time."""
+        return self.urls.meeting(manage_token(self._secret(), meeting.public_id))
+
+    def manage_url_for(self, conversation_id: str) -> str | None:
+        """The manage link of the conversation's booked meeting (None: nothing booked)."""
+        with unit_of_work(self._sessions) as session:
+            meeting = session.execute(
+                select(Meeting).where(
+                    Meeting.conversation_id == conversation_id,
+                    Meeting.status == MeetingStatus.BOOKED,
+                )
+            ).scalar_one_or_none()
+            return self.manage_url(meeting) if meeting is not None else None
 
     # -- offering ----------------------------------------------------------------------------
     def offer(
@@ -218,6 +252,7 @@ class BookingService:
                 )
                 lead.updated_at = now
                 stop_enrollment(session, conversation_id, "booked", now)
+                session.flush()  # the meeting's public id, for the manage link
                 self._notify(session, lead, meeting, rep, now)
                 info = self._info(meeting)
         except IntegrityError:
@@ -243,32 +278,62 @@ class BookingService:
 
     # -- notifications -----------------------------------------------------------------------
     def _invite(self, meeting: Meeting, rep: Rep, lead: Lead, now: datetime) -> Invite:
+        manage = self.manage_url(meeting)
         return Invite(
             uid=f"meeting-{meeting.id}-{meeting.ics_token[:8]}@leadbot",
             start_utc=meeting.start_utc,
             end_utc=meeting.end_utc,
             summary=wording.text("invite_summary.txt", lead=lead, rep=rep),
-            description=wording.text("invite_description.txt", lead=lead, rep=rep),
+            description=wording.text(
+                "invite_description.txt", lead=lead, rep=rep, manage_url=manage
+            ),
             organizer_email=rep.email,
             organizer_name=rep.name,
             attendee_email=lead.email,
             attendee_name=lead.name,
             stamp=now,
-            url=self.urls.invite(meeting.ics_token),
+            url=manage,
+            sequence=meeting.sequence or 0,
         )
 
     def _notify(
-        self, session: Session, lead: Lead, meeting: Meeting, rep: Rep, now: datetime
+        self,
+        session: Session,
+        lead: Lead,
+        meeting: Meeting,
+        rep: Rep,
+        now: datetime,
+        change: str = "booked",
+        previous_start: datetime | None = None,
     ) -> None:
+        """In the caller's transaction: the rep's and the visitor's emails (each with the
+        invite: REQUEST, or CANCEL when cancelled), the rep webhook and the CRM event."""
         answers = {
             a.slot: a.raw_text
             for a in session.execute(
                 select(LeadAnswer).where(LeadAnswer.lead_id == lead.id)
             ).scalars()
         }
-        details = lead_summary(lead, answers)
-        when = format_slot(meeting.start_utc, rep.timezone)
-        ics = invite_calendar(self._invite(meeting, rep, lead, now))
+        invite = self._invite(meeting, rep, lead, now)
+        cancelled = change == "cancelled"
+        ics = cancel_calendar(invite) if cancelled else invite_calendar(invite)
+        attachment = {
+            "filename": "cancel.ics" if cancelled else "invite.ics",
+            "content_type": f"text/calendar; method={'CANCEL' if cancelled else 'REQUEST'}",
+            "content": ics,
+        }
+        variables = self._email_variables(lead, meeting, rep, change, previous_start)
+        rep_email = emails.render(
+            "meeting_rep.txt",
+            **{
+                **variables,
+                "when": format_slot(meeting.start_utc, rep.timezone),
+                "previous_when": format_slot(previous_start, rep.timezone)
+                if previous_start
+                else "",
+                "details": lead_summary(lead, answers),
+            },
+        )
         enqueue(
             session,
             "email",
@@ -276,22 +341,34 @@ class BookingService:
             {
                 "to": [rep.email],
                 "reply_to": lead.email,
-                "subject": f"Meeting booked: {lead.name or 'website visitor'}, {when}",
-                "text": f"A meeting was booked with you for {when}.\n\n{details}",
-                "attachments": [
-                    {
-                        "filename": "invite.ics",
-                        "content_type": "text/calendar; method=REQUEST",
-                        "content": ics,
-                    }
-                ],
+                "subject": rep_email.subject,
+                "text": rep_email.text,
+                "attachments": [attachment],
             },
             conversation_id=lead.conversation_id,
             now=now,
         )
+        if lead.email:
+            visitor_email = emails.render("meeting_visitor.txt", **variables)
+            enqueue(
+                session,
+                "email",
+                DeliveryPurpose.BOOKING,
+                {
+                    "to": [lead.email],
+                    "reply_to": rep.email,
+                    "subject": visitor_email.subject,
+                    "text": visitor_email.text,
+                    "attachments": [attachment],
+                },
+                conversation_id=lead.conversation_id,
+                now=now,
+            )
         if self.rep_webhook_url:
+            when = format_slot(meeting.start_utc, rep.timezone)
+            verb = {"cancelled": "cancelled", "moved": "moved to"}.get(change, "booked for")
             text = (
-                f"Meeting booked with {rep.name} for {when}: {lead.name or 'visitor'}"
+                f"Meeting with {rep.name} {verb} {when}: {lead.name or 'visitor'}"
                 f"{' at ' + lead.company if lead.company else ''}, score {lead.score}"
             )
             enqueue(
@@ -302,7 +379,135 @@ class BookingService:
                 conversation_id=lead.conversation_id,
                 now=now,
             )
-        crm_events.meeting_booked(session, lead, meeting, now)
+        if cancelled:
+            crm_events.meeting_cancelled(session, lead, meeting, now)
+        else:
+            crm_events.meeting_booked(session, lead, meeting, now, previous_start)
+
+    def _email_variables(
+        self,
+        lead: Lead,
+        meeting: Meeting,
+        rep: Rep,
+        change: str,
+        previous_start: datetime | None,
+    ) -> Dict[str, Any]:
+        zone = meeting.visitor_tz
+        return {
+            "change": change,
+            "visitor": lead.name or "A website visitor",
+            "first_name": (lead.name or "there").split()[0],
+            "rep_name": rep.name,
+            "rep_email": rep.email,
+            "when": format_slot(meeting.start_utc, zone),
+            "previous_when": format_slot(previous_start, zone) if previous_start else "",
+            "manage_url": self.manage_url(meeting),
+            "invite_url": self.urls.invite(meeting.ics_token),
+            "site_url": self.site_url,
+        }
+
+    # -- cancel and reschedule (the visitor's manage link) ------------------------------------
+    def manage(self, token: str, slot_count: int = 8) -> Managed:
+        """What the manage page shows for this link: the meeting and the free times."""
+        now = self.clock()
+        with unit_of_work(self._sessions) as session:
+            meeting = self._meeting_for(session, token)
+            if meeting is None:
+                return Managed("unknown")
+            info = self._info(meeting)
+            state = self._state(meeting, now)
+        rep = self.reps.rep(info.rep_email)
+        slots: Tuple[datetime, ...] = ()
+        if state == "booked" and rep is not None:
+            busy = self.unavailable(rep)
+            if busy is not None:
+                slots = tuple(
+                    slot
+                    for slot in next_slots(rep, now, busy, slot_count)
+                    if slot != info.start_utc
+                )
+        return Managed(state, info, slots)
+
+    def cancel(self, token: str) -> Managed:
+        """Cancel the meeting: frees its time; the rep gets METHOD:CANCEL (same UID, SEQUENCE
+        + 1), the visitor a confirmation, the CRM `meeting.cancelled`; all in one transaction."""
+        now = self.clock()
+        with unit_of_work(self._sessions) as session:
+            meeting = self._meeting_for(session, token)
+            if meeting is None:
+                return Managed("unknown")
+            state = self._state(meeting, now)
+            if state != "booked":
+                return Managed(state, self._info(meeting))
+            lead = _lead(session, meeting.conversation_id)
+            rep = self.reps.rep(meeting.rep_email)
+            meeting.status, meeting.cancelled_at = MeetingStatus.CANCELLED, now
+            meeting.sequence = (meeting.sequence or 0) + 1
+            if lead is not None:
+                lead.outcome, lead.meeting_start, lead.updated_at = Outcome.NONE, None, now
+                if rep is not None:
+                    self._notify(session, lead, meeting, rep, now, change="cancelled")
+            return Managed("cancelled_now", self._info(meeting))
+
+    def reschedule(self, token: str, start_utc: datetime) -> Managed:
+        """Move the meeting to `start_utc` if that time is free: the same meeting (UID) with
+        SEQUENCE + 1, the old time freed; an updated REQUEST to the rep and the visitor, and
+        `meeting.booked` (with `previous_start`) to the CRM. "taken" if someone got it first."""
+        now = self.clock()
+        start = start_utc.astimezone(timezone.utc)
+        with unit_of_work(self._sessions) as session:
+            meeting = self._meeting_for(session, token)
+            if meeting is None:
+                return Managed("unknown")
+            state = self._state(meeting, now)
+            if state != "booked":
+                return Managed(state, self._info(meeting))
+            rep_email = meeting.rep_email
+        rep = self.reps.rep(rep_email)
+        taken = self.unavailable(rep) if rep is not None else None
+        if rep is None or taken is None or not is_bookable(rep, start, now, taken):
+            return self._retry(token, "taken")
+        try:
+            with unit_of_work(self._sessions) as session:
+                meeting = self._meeting_for(session, token)
+                if meeting is None or self._state(meeting, now) != "booked":
+                    return Managed("unknown" if meeting is None else self._state(meeting, now))
+                previous = meeting.start_utc
+                if previous == start:
+                    return Managed("moved_now", self._info(meeting))
+                meeting.start_utc = start
+                meeting.end_utc = start + timedelta(minutes=rep.meeting_minutes)
+                meeting.sequence = (meeting.sequence or 0) + 1
+                session.flush()  # the unique (rep, start) among booked meetings decides here
+                lead = _lead(session, meeting.conversation_id)
+                if lead is not None:
+                    lead.meeting_start, lead.updated_at = start, now
+                    self._notify(
+                        session, lead, meeting, rep, now, change="moved", previous_start=previous
+                    )
+                return Managed("moved_now", self._info(meeting))
+        except IntegrityError:
+            return self._retry(token, "taken")
+
+    def _retry(self, token: str, state: str) -> Managed:
+        fresh = self.manage(token)
+        return Managed(state, fresh.meeting, fresh.slots) if fresh.meeting else fresh
+
+    def _meeting_for(self, session: Session, token: str) -> Meeting | None:
+        public_id = meeting_for_token(self._secret(), token)
+        if public_id is None:
+            return None
+        return session.execute(
+            select(Meeting).where(Meeting.public_id == public_id)
+        ).scalar_one_or_none()
+
+    @staticmethod
+    def _state(meeting: Meeting, now: datetime) -> str:
+        if meeting.status == MeetingStatus.CANCELLED:
+            return "cancelled"
+        if meeting.start_utc <= now:
+            return "past"
+        return "booked"
 
     # -- calendars ---------------------------------------------------------------------------
     def invite_ics(self, token: str) -> str | None:
@@ -319,7 +524,10 @@ class BookingService:
             rep = self.reps.rep(meeting.rep_email)
             if lead is None or rep is None:
                 return None
-            return invite_calendar(self._invite(meeting, rep, lead, meeting.created_at))
+            invite = self._invite(meeting, rep, lead, meeting.cancelled_at or meeting.created_at)
+            if meeting.status == MeetingStatus.CANCELLED:
+                return cancel_calendar(invite)
+            return invite_calendar(invite)
 
     def rep_feed_ics(self, rep_email: str) -> str | None:
         """The rep's upcoming meetings as a subscribable calendar feed."""

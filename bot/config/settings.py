@@ -112,6 +112,8 @@ class Settings:
     # The web process (widget.js, demo pages, health): see bot/web/app.py.
     web_port: int = 8080
     public_base_url: str = "http://127.0.0.1:8080"
+    # The company's own website, linked from emails (nurture steps); default: public_base_url.
+    site_url: str = "http://127.0.0.1:8080"
     # Origins (scheme://host[:port]) of the sites allowed to embed the chat widget; the web
     # process's own origins are always allowed.
     allowed_origins: Tuple[str, ...] = ("http://127.0.0.1:8080", "http://localhost:8080")
@@ -223,6 +225,7 @@ class Settings:
             max_message_chars=int(get("MAX_MESSAGE_CHARS", str(defaults.max_message_chars))),
             web_port=web_port,
             public_base_url=public_base_url,
+            site_url=get("SITE_URL", public_base_url).rstrip("/"),
             allowed_origins=_origins(env.get("ALLOWED_ORIGINS"), public_base_url, web_port),
             widget_rate_limit=int(get("WIDGET_RATE_LIMIT", str(defaults.widget_rate_limit))),
             widget_rate_window_s=float(

@@ -69,5 +69,9 @@ class Outcomes:
     def invite_url(self, booked: Booked) -> str:
         return self.booking.invite_url(booked)
 
+    def manage_url(self, conversation_id: str) -> str | None:
+        """The visitor's link to cancel or move the booked meeting."""
+        return self.booking.manage_url_for(conversation_id)
+
     def enroll(self, conversation_id: str) -> EnrollResult:
         return self.nurture.enroll(conversation_id)

@@ -33,6 +33,9 @@ LOGOUT = "/inbox/logout"
 REP_FEED = "/reps/{token}.ics"
 INVITE = "/invite/{token}.ics"
 UNSUBSCRIBE = "/unsubscribe/{token}"
+MEETING = "/meetings/{token}"  # the visitor's signed link: cancel or pick a new time
+MEETING_CANCEL = "/meetings/{token}/cancel"
+MEETING_RESCHEDULE = "/meetings/{token}/reschedule"
 
 
 def route(path: str, **patterns: str) -> str:
@@ -63,6 +66,18 @@ def unsubscribe(token: str) -> str:
     return path(UNSUBSCRIBE, token=token)
 
 
+def meeting(token: str) -> str:
+    return path(MEETING, token=token)
+
+
+def meeting_cancel(token: str) -> str:
+    return path(MEETING_CANCEL, token=token)
+
+
+def meeting_reschedule(token: str) -> str:
+    return path(MEETING_RESCHEDULE, token=token)
+
+
 @dataclass(frozen=True)
 class PublicUrls:
     """Absolute links under PUBLIC_BASE_URL, for messages that leave the web process."""
@@ -77,6 +92,9 @@ class PublicUrls:
 
     def unsubscribe(self, token: str) -> str:
         return self.absolute(unsubscribe(token))
+
+    def meeting(self, token: str) -> str:
+        return self.absolute(meeting(token))
 
     def rep_feed(self, token: str) -> str:
         return self.absolute(path(REP_FEED, token=token))

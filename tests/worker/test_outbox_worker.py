@@ -54,9 +54,11 @@ def test_the_rep_receives_the_booking_by_email_with_an_ics(
     assert isinstance(service.book("c1", offer.rep.email, offer.slots[0]), Booked)
     settings = settings_for(sqlite_url, tmp_path, smtp_host=host, smtp_port=port)
     report = worker_for(sqlite_url, settings, clock).run_once()
-    assert report.delivered == 1
-    [message] = captured.messages
-    assert captured.envelopes[0][1] == [offer.rep.email]
+    assert report.delivered == 2  # the rep's notification and the visitor's confirmation
+    [message] = [m for m in captured.messages if m["To"] == offer.rep.email]
+    assert sorted(rcpt[0] for _, rcpt in captured.envelopes) == sorted(
+        [offer.rep.email, "jane@acme.test"]
+    )
     assert message["Reply-To"] == "jane@acme.test"
     text = message.get_body(("plain",)).get_content()
     for expected in (
@@ -163,13 +165,13 @@ def test_a_timing_out_webhook_fails_visibly_and_never_blocks_the_conversation(
         reports.append(worker.run_once())
         clock.advance(minutes=10)
     assert [r.failed for r in reports] == [0, 0, 1]
-    assert sum(r.delivered for r in reports) == 1  # the email went out (offline folder)
+    assert sum(r.delivered for r in reports) == 2  # the emails went out (offline folder)
     assert "failed after 3 attempts: ReadTimeout" in caplog.text
     assert "jane" not in caplog.text.lower()
     monkeypatch.setenv("DATABASE_URL", sqlite_url)
     assert main(["outbox", "status"]) == 0
     out = capsys.readouterr().out
-    assert "sent 1" in out and "failed 1" in out
+    assert "sent 2" in out and "failed 1" in out
     assert "webhook/booking after 3 attempts: ReadTimeout" in out
 
 

@@ -6,7 +6,7 @@ from typing import List
 
 from aiohttp import web
 
-from bot.web.routes import demo, exports, feeds, inbox, login, unsubscribe, widget
+from bot.web.routes import demo, exports, feeds, inbox, login, meetings, unsubscribe, widget
 
 
 def all_routes() -> List[web.AbstractRouteDef]:
@@ -17,5 +17,6 @@ def all_routes() -> List[web.AbstractRouteDef]:
         *exports.routes(),
         *feeds.routes(),
         *unsubscribe.routes(),
+        *meetings.routes(),
         *widget.routes(),
     ]
