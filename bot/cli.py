@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import List
+from typing import Callable, List
 
 from dotenv import load_dotenv
 
 from bot.config.settings import Settings, SettingsError
+
+Handler = Callable[[Settings, argparse.Namespace], int]
 
 
 def _leads_export(settings: Settings, _: argparse.Namespace) -> int:
@@ -234,28 +236,36 @@ def _worker(settings: Settings, args: argparse.Namespace) -> int:
     return worker_main(settings, once=args.once)
 
 
-def main(argv: List[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
+Group = argparse._SubParsersAction  # what add_subparsers() returns
 
-    leads = commands.add_parser("leads", help="leads").add_subparsers(dest="action", required=True)
-    leads.add_parser("export", help="print every lead as a JSON array").set_defaults(
-        handler=_leads_export
-    )
-    db = commands.add_parser("db", help="database schema").add_subparsers(
-        dest="action", required=True
-    )
-    db_upgrade = db.add_parser("upgrade", help="apply migrations (default: to the newest)")
-    db_upgrade.add_argument("revision", nargs="?", default="head")
-    db_upgrade.set_defaults(handler=_db_upgrade)
-    model = commands.add_parser("model", help="trained model").add_subparsers(
-        dest="action", required=True
-    )
-    model.add_parser("ensure", help="train if data, domain or config changed").set_defaults(
-        handler=_model_ensure
-    )
-    serve = commands.add_parser(
-        "serve", help="start the whole stack, or one process of it (--role)"
+
+def _command(parent: Group, name: str, help: str, handler: Handler) -> argparse.ArgumentParser:
+    """A command (`python -m bot <name>` or `<group> <name>`) run by `handler`."""
+    command = parent.add_parser(name, help=help)
+    command.set_defaults(handler=handler)
+    return command
+
+
+def _group(parent: Group, name: str, help: str) -> Group:
+    """A group of commands: `python -m bot <name> <action>`."""
+    return parent.add_parser(name, help=help).add_subparsers(dest="action", required=True)
+
+
+def parser() -> argparse.ArgumentParser:
+    """Every command, its help and its options."""
+    top = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
+    commands = top.add_subparsers(dest="command", required=True)
+
+    leads = _group(commands, "leads", "leads")
+    _command(leads, "export", "print every lead as a JSON array", _leads_export)
+    db = _group(commands, "db", "database schema")
+    upgrade = _command(db, "upgrade", "apply migrations (default: to the newest)", _db_upgrade)
+    upgrade.add_argument("revision", nargs="?", default="head")
+    model = _group(commands, "model", "trained model")
+    _command(model, "ensure", "train if data, domain or config changed", _model_ensure)
+
+    serve = _command(
+        commands, "serve", "start the whole stack, or one process of it (--role)", _serve
     )
     serve.add_argument("--no-train", action="store_true", help="fail instead of training")
     serve.add_argument(
@@ -268,60 +278,50 @@ def main(argv: List[str] | None = None) -> int:
         choices=("rasa", "actions", "web", "worker"),
         help="run only this process (default: every process, each restarted if it crashes)",
     )
-    serve.set_defaults(handler=_serve)
-    commands.add_parser(
-        "web", help="start the web process: widget.js, demo page, privacy page, /health"
-    ).set_defaults(handler=_web)
-
-    score = commands.add_parser("score", help="lead scoring (config/scoring.yml)")
+    _command(
+        commands, "web", "start the web process: widget.js, demo page, privacy page, /health", _web
+    )
+    score = _command(commands, "score", "lead scoring (config/scoring.yml)", _score_explain)
     score.add_argument(
         "--explain", dest="conversation_id", metavar="CONVERSATION_ID", help="a lead's breakdown"
     )
     score.add_argument(
         "--check", action="store_true", help="only check the scoring file (the default)"
     )
-    score.set_defaults(handler=_score_explain)
-    outbox = commands.add_parser("outbox", help="email/webhook deliveries").add_subparsers(
-        dest="action", required=True
-    )
-    outbox.add_parser("status", help="counts per status and the failed items").set_defaults(
-        handler=_outbox_status
-    )
-    report = commands.add_parser(
-        "report", help="the funnel: steps, drop-off and re-asks per question, speed to lead"
-    )
+
+    outbox = _group(commands, "outbox", "email/webhook deliveries")
+    retention = _group(commands, "retention", "delete what is kept longer than RETENTION_*_DAYS")
+    for group, name, help, handler in (
+        (outbox, "status", "counts per status and the failed items", _outbox_status),
+        (outbox, "retry", "queue every failed delivery again (after fixing it)", _outbox_retry),
+        (retention, "run", "apply the retention rules now", _retention_run),
+        (commands, "token", "print the Rasa HTTP API token (?token=…), made on first use", _token),
+    ):
+        _command(group, name, help, handler)
+    report = _command(commands, "report", "the funnel: drop-off, re-asks, speed to lead", _report)
     report.add_argument("--since", default="30d", help="window: 30d (default), 12h, 2w")
     report.add_argument("--json", action="store_true", help="as JSON")
-    report.set_defaults(handler=_report)
-    retention = commands.add_parser(
-        "retention", help="delete what is kept longer than RETENTION_*_DAYS"
-    ).add_subparsers(dest="action", required=True)
-    retention.add_parser("run", help="apply the retention rules now").set_defaults(
-        handler=_retention_run
-    )
-    outbox.add_parser(
-        "retry", help="queue every failed delivery again (after fixing the endpoint)"
-    ).set_defaults(handler=_outbox_retry)
-    commands.add_parser(
-        "token", help="print the Rasa HTTP API token (?token=…), generated on first use"
-    ).set_defaults(handler=_token)
-    reps = commands.add_parser("reps", help="reps' inbox accounts").add_subparsers(
-        dest="action", required=True
-    )
-    set_password = reps.add_parser(
-        "set-password", help="create a rep's account or change its password (signs it out)"
+
+    reps = _group(commands, "reps", "reps' inbox accounts")
+    set_password = _command(
+        reps,
+        "set-password",
+        "create a rep's account or change its password (signs it out)",
+        _reps_set_password,
     )
     set_password.add_argument("email")
     set_password.add_argument(
         "--password-stdin", action="store_true", help="read the password from standard input"
     )
-    set_password.set_defaults(handler=_reps_set_password)
-    reps.add_parser("list", help="the emails that have an account").set_defaults(handler=_reps_list)
-    worker = commands.add_parser("worker", help="send due nurture steps and deliver the outbox")
-    worker.add_argument("--once", action="store_true", help="one round, then exit")
-    worker.set_defaults(handler=_worker)
+    _command(reps, "list", "the emails that have an account", _reps_list)
 
-    args = parser.parse_args(argv)
+    worker = _command(commands, "worker", "send due nurture steps and deliver the outbox", _worker)
+    worker.add_argument("--once", action="store_true", help="one round, then exit")
+    return top
+
+
+def main(argv: List[str] | None = None) -> int:
+    args = parser().parse_args(argv)
     load_dotenv()  # entry point: .env fills what the environment doesn't set
     try:
         settings = Settings.from_env()

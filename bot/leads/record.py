@@ -19,9 +19,8 @@ from bot.scoring.rules import LeadFacts
 from bot.storage.enums import LeadStatus, Outcome, Tier
 from bot.storage.models import Lead, LeadAnswer
 
-# The export contract (DESIGN.md); views add to it, never rename.
-EXPORT_FIELDS = (
-    "conversation_id",
+# Who the lead is and what they answered, as stored (the export and the CSV both list them).
+PERSON_FIELDS = (
     "name",
     "email",
     "role",
@@ -30,6 +29,11 @@ EXPORT_FIELDS = (
     "company_size",
     "budget_usd",
     "timeline_months",
+)
+# The export contract (DESIGN.md); views add to it, never rename.
+EXPORT_FIELDS = (
+    "conversation_id",
+    *PERSON_FIELDS,
     "consent_at",
     "nurture_consent",
     "score",
@@ -44,14 +48,7 @@ EXPORT_FIELDS = (
 CSV_FIELDS = (
     "conversation_id",
     "created_at",
-    "name",
-    "email",
-    "role",
-    "seniority",
-    "company",
-    "company_size",
-    "budget_usd",
-    "timeline_months",
+    *PERSON_FIELDS,
     "score",
     "tier",
     "outcome",

@@ -13,6 +13,7 @@ from typing import Any, Dict, List, Mapping
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 from bot.clock import utc_now
 from bot.crm import events as crm_events
@@ -52,6 +53,26 @@ class ErasureReport:
         return bool(self.leads_erased or self.consent_records_erased)
 
 
+def record_consent(
+    session: Session,
+    conversation_id: str,
+    purpose: ConsentPurpose,
+    granted: bool,
+    text_version: str,
+    at: datetime | None = None,
+) -> None:
+    """One consent answer, with the version of the text it answered and when (UTC)."""
+    session.add(
+        ConsentRecord(
+            conversation_id=conversation_id,
+            purpose=purpose,
+            granted=granted,
+            text_version=text_version,
+            recorded_at=at or utc_now(),
+        )
+    )
+
+
 class LeadStore:
     """Reads and writes leads through SQLAlchemy; one instance per process."""
 
@@ -69,14 +90,8 @@ class LeadStore:
         """Record consent to be contacted and create the lead (idempotent on re-consent)."""
         at = at or utc_now()
         with unit_of_work(self._sessions) as session:
-            session.add(
-                ConsentRecord(
-                    conversation_id=conversation_id,
-                    purpose=ConsentPurpose.CONTACT,
-                    granted=True,
-                    text_version=consent_version,
-                    recorded_at=at,
-                )
+            record_consent(
+                session, conversation_id, ConsentPurpose.CONTACT, True, consent_version, at
             )
             lead = self._lead(session, conversation_id)
             if lead is None:
@@ -108,13 +123,8 @@ class LeadStore:
             if lead is None:
                 return False
             lead.nurture_consent = granted
-            session.add(
-                ConsentRecord(
-                    conversation_id=conversation_id,
-                    purpose=ConsentPurpose.NURTURE,
-                    granted=granted,
-                    text_version=consent_version,
-                )
+            record_consent(
+                session, conversation_id, ConsentPurpose.NURTURE, granted, consent_version
             )
             return True
 

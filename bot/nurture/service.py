@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.clock import Clock
 from bot.config.yamlfile import ConfigError, Reader, items
 from bot.crm import events as crm_events
+from bot.leads.store import record_consent
 from bot.outbox.queue import enqueue
 from bot.storage.engine import make_session_factory, unit_of_work
 from bot.storage.enums import (
@@ -34,7 +35,7 @@ from bot.storage.enums import (
     Outcome,
     Tier,
 )
-from bot.storage.models import ConsentRecord, Lead, NurtureEnrollment, NurtureSend, OutboxItem
+from bot.storage.models import Lead, NurtureEnrollment, NurtureSend, OutboxItem
 from bot.web.urls import PublicUrls
 
 VARIABLES = frozenset({"first_name", "name", "company", "unsubscribe_url", "base_url"})
@@ -196,14 +197,13 @@ class NurtureService:
             ).scalar_one_or_none()
             if lead is not None and lead.nurture_consent:
                 lead.nurture_consent = False
-                session.add(
-                    ConsentRecord(
-                        conversation_id=enrollment.conversation_id,
-                        purpose=ConsentPurpose.NURTURE,
-                        granted=False,
-                        text_version=self.consent_version,
-                        recorded_at=now,
-                    )
+                record_consent(
+                    session,
+                    enrollment.conversation_id,
+                    ConsentPurpose.NURTURE,
+                    False,
+                    self.consent_version,
+                    now,
                 )
             _cancel_pending(session, enrollment.conversation_id)
             return True
