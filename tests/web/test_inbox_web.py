@@ -614,3 +614,37 @@ async def test_reps_set_password_command(world: World, monkeypatch, capsys) -> N
         assert response.status == 303
     finally:
         await client.close()
+
+
+# -- one layout, static styles ----------------------------------------------------------------
+
+
+async def test_pages_share_one_layout_and_their_stylesheets_match_their_hashes(
+    client: TestClient, world: World
+) -> None:
+    import base64
+    import hashlib
+
+    pages = {
+        "/": "site.css",
+        "/pricing": "site.css",
+        "/privacy": "site.css",
+        "/inbox": "inbox.css",
+        f"/unsubscribe/{world.unsubscribe_token}": "inbox.css",
+        "/inbox/login": "inbox.css",
+    }
+    for path, stylesheet in pages.items():
+        response = await client.get(path)
+        assert response.status == 200, path
+        page = await response.text()
+        assert '<a class="skip" href="#main">Skip to content</a>' in page  # base.html
+        assert "<style" not in page and " style=" not in page  # no inline styles anywhere
+        [(href, integrity)] = re.findall(
+            r'<link rel="stylesheet" href="([^"]+)" integrity="([^"]+)">', page
+        )
+        assert href.startswith(f"/assets/{stylesheet}?v=")
+        css = await client.get(unescape(href))
+        assert css.status == 200 and css.content_type == "text/css"
+        assert "immutable" in css.headers["Cache-Control"]  # versioned by its hash
+        digest = base64.b64encode(hashlib.sha256(await css.read()).digest()).decode()
+        assert integrity == f"sha256-{digest}"  # the browser would refuse it otherwise
