@@ -100,6 +100,7 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
         clock,
         urls,
         consent_version=settings.consent_text_version,
+        site_url=settings.site_url,
     )
     return Services(
         settings=settings,

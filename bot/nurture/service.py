@@ -38,7 +38,8 @@ from bot.storage.enums import (
 from bot.storage.models import Lead, NurtureEnrollment, NurtureSend, OutboxItem
 from bot.web.urls import PublicUrls
 
-VARIABLES = frozenset({"first_name", "name", "company", "unsubscribe_url", "base_url"})
+# site_url: the company's website (SITE_URL); base_url: the bot's own web process.
+VARIABLES = frozenset({"first_name", "name", "company", "unsubscribe_url", "base_url", "site_url"})
 CHANNELS = ("email", "webhook")
 _DELAY = re.compile(r"^\s*(\d+)\s*([mhdw])\s*$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -105,12 +106,14 @@ class NurtureService:
         urls: PublicUrls,
         *,
         consent_version: str,
+        site_url: str = "",
     ) -> None:
         self._sessions = make_session_factory(engine)
         self.config = config
         self.clock = clock
         self.urls = urls
         self.consent_version = consent_version
+        self.site_url = (site_url or urls.site).rstrip("/")
 
     def unsubscribe_url(self, token: str) -> str:
         return self.urls.unsubscribe(token)
@@ -290,6 +293,7 @@ class NurtureService:
             "company": lead.company or "",
             "unsubscribe_url": url,
             "base_url": self.urls.site,
+            "site_url": self.site_url,
         }
         if step.channel == "email":
             payload = {

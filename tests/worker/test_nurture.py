@@ -77,7 +77,7 @@ def test_with_consent_steps_go_out_when_due_and_not_before(database_url: str, cl
     clock.advance(days=1)
     worker.run_once()
     worker.run_once()
-    assert [m["subject"] for m in mail.sent][1] == "How a team like Acme saved 10 hours a week"
+    assert [m["subject"] for m in mail.sent][1] == "Which plan fits Acme?"
     clock.advance(days=30)
     worker.run_once()
     assert len(mail.sent) == 3  # all three, each once
