@@ -71,7 +71,7 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
     """Every service, sharing one engine. Config files are validated here: a broken file
     stops the process with its line named (`python -m bot score` checks scoring.yml alone)."""
     engine = make_engine(settings.database_url)
-    if settings.crm_webhook_url or getattr(settings, "hubspot_token", ""):
+    if settings.crm_webhook_url or settings.hubspot_token:
         crm_events.enable(engine)
     urls = PublicUrls(settings.public_base_url)
     leads = LeadStore(engine)

@@ -140,6 +140,11 @@ class Settings:
     # Key of the CRM webhooks' HMAC-SHA256 signatures (required with crm_webhook_url).
     webhook_secret: str = ""
     webhook_timeout_s: float = 10.0
+    # HubSpot (bot/crm/hubspot.py): a private app's token; empty: the adapter is off.
+    hubspot_token: str = ""
+    hubspot_base_url: str = "https://api.hubapi.com"
+    hubspot_pipeline: str = "default"
+    hubspot_deal_stage: str = "appointmentscheduled"
     # Reps' inbox: empty token means the inbox is disabled.
     inbox_token: str = ""
     # HMAC key for rep feed tokens; empty: read from (or created in) secret_key_file.
@@ -248,6 +253,10 @@ class Settings:
             rep_webhook_url=get("REP_WEBHOOK_URL", ""),
             crm_webhook_url=get("CRM_WEBHOOK_URL", ""),
             webhook_secret=env.get("WEBHOOK_SECRET", "").strip(),
+            hubspot_token=env.get("HUBSPOT_TOKEN", "").strip(),
+            hubspot_base_url=get("HUBSPOT_BASE_URL", defaults.hubspot_base_url).rstrip("/"),
+            hubspot_pipeline=get("HUBSPOT_PIPELINE", defaults.hubspot_pipeline).strip(),
+            hubspot_deal_stage=get("HUBSPOT_DEAL_STAGE", defaults.hubspot_deal_stage).strip(),
             webhook_timeout_s=float(get("WEBHOOK_TIMEOUT_S", str(defaults.webhook_timeout_s))),
             inbox_token=get("INBOX_TOKEN", ""),
             secret_key=get("SECRET_KEY", ""),

@@ -184,6 +184,7 @@ RULES: Dict[str, tuple] = {
     "PRIVACY_POLICY_URL": HTTP_URL,
     "REP_WEBHOOK_URL": HTTP_URL,
     "CRM_WEBHOOK_URL": HTTP_URL,
+    "HUBSPOT_BASE_URL": HTTP_URL,
     "ALLOWED_ORIGINS": (_is_origins, "comma-separated origins such as https://www.example.com"),
     "TRUSTED_PROXIES": (_is_networks, "comma-separated IP addresses or networks (10.0.0.0/8)"),
     "WIDGET_RATE_LIMIT": POSITIVE_INT,

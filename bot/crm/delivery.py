@@ -94,7 +94,7 @@ class CrmDelivery:
                     settings.crm_webhook_url, settings.webhook_secret, settings.webhook_timeout_s
                 )
             )
-        if getattr(settings, "hubspot_token", ""):
+        if settings.hubspot_token:
             from bot.crm.hubspot import HubSpot
 
             targets.append(HubSpot.from_settings(settings))

@@ -1,0 +1,158 @@
+"""The optional HubSpot adapter (on when HUBSPOT_TOKEN is set): CRM events become HubSpot
+contacts and deals through HubSpot's CRM v3 API, delivered by the worker like every event.
+
+- Every event whose lead has an email upserts the contact by email
+  (`POST /crm/v3/objects/contacts/batch/upsert`, `idProperty: email`): email, firstname,
+  lastname, jobtitle, company and lifecyclestage (lead / marketingqualifiedlead /
+  salesqualifiedlead from the tier). Upserting is idempotent, so a retried event is harmless.
+- `meeting.booked` for a new meeting also creates a deal associated with that contact
+  (`POST /crm/v3/objects/deals` with `associations`, deal-to-contact type 3): dealname, amount
+  (the lead's annual budget in USD), pipeline and dealstage (HUBSPOT_PIPELINE,
+  HUBSPOT_DEAL_STAGE).
+- Events without an email (`lead.created` before the email question, `lead.erased`, which
+  carries only the opaque id) send nothing: erase the contact in HubSpot yourself (its GDPR
+  delete) when your webhook receiver hears `lead.erased`.
+
+Authentication: a private app's access token as `Authorization: Bearer <token>`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Mapping, Tuple
+
+import requests
+
+from bot.outbox.delivery import CONNECT_TIMEOUT_S, DeliveryResult
+
+CONTACTS_UPSERT = "/crm/v3/objects/contacts/batch/upsert"
+DEALS = "/crm/v3/objects/deals"
+DEAL_TO_CONTACT = 3  # HubSpot-defined association type: deal -> contact
+LIFECYCLE = {
+    "sales_qualified": "salesqualifiedlead",
+    "marketing_qualified": "marketingqualifiedlead",
+    "cold": "lead",
+}
+
+
+def _split_name(name: str | None) -> Tuple[str, str]:
+    parts = (name or "").split()
+    if not parts:
+        return "", ""
+    return parts[0], " ".join(parts[1:])
+
+
+def contact_properties(lead: Mapping[str, Any]) -> Dict[str, str]:
+    """The lead as HubSpot contact properties (values are strings; empty ones left out, so an
+    upsert never clears what a rep typed into HubSpot)."""
+    first, last = _split_name(lead.get("name"))
+    properties = {
+        "email": lead.get("email") or "",
+        "firstname": first,
+        "lastname": last,
+        "jobtitle": lead.get("role") or "",
+        "company": lead.get("company") or "",
+        "lifecyclestage": LIFECYCLE.get(str(lead.get("tier") or ""), ""),
+    }
+    return {key: value for key, value in properties.items() if value}
+
+
+def deal_properties(lead: Mapping[str, Any], pipeline: str, stage: str) -> Dict[str, str]:
+    who = lead.get("company") or lead.get("name") or "Website visitor"
+    properties = {"dealname": f"{who} (website chat)", "pipeline": pipeline, "dealstage": stage}
+    if lead.get("budget_usd"):
+        properties["amount"] = str(int(lead["budget_usd"]))
+    return properties
+
+
+class HubSpot:
+    """Sends CRM events to HubSpot; 2xx is success, anything else is retried by the outbox."""
+
+    name = "hubspot"
+
+    def __init__(
+        self,
+        token: str,
+        base_url: str = "https://api.hubapi.com",
+        pipeline: str = "default",
+        deal_stage: str = "appointmentscheduled",
+        timeout_s: float = 10.0,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.pipeline, self.deal_stage = pipeline, deal_stage
+        self._timeout = (min(CONNECT_TIMEOUT_S, timeout_s), timeout_s)
+        self._session = requests.Session()
+        self._session.headers.update(
+            {
+                "Authorization": f"Bearer {token}",
+                "Content-Type": "application/json",
+                "User-Agent": "Leadbot/0.1 (+hubspot)",
+            }
+        )
+
+    @classmethod
+    def from_settings(cls, settings) -> HubSpot:  # type: ignore[no-untyped-def]
+        return cls(
+            settings.hubspot_token,
+            settings.hubspot_base_url,
+            settings.hubspot_pipeline,
+            settings.hubspot_deal_stage,
+            settings.webhook_timeout_s,
+        )
+
+    def _post(self, path: str, body: Mapping[str, Any]) -> Tuple[DeliveryResult, Any]:
+        try:
+            response = self._session.post(self.base_url + path, json=body, timeout=self._timeout)
+        except requests.RequestException as error:
+            return DeliveryResult.failed(error), None
+        if not 200 <= response.status_code < 300:
+            return DeliveryResult.failed(f"HTTP {response.status_code}"), None
+        try:
+            return DeliveryResult(True), response.json()
+        except ValueError:
+            return DeliveryResult.failed("not JSON"), None
+
+    def send(self, event: Mapping[str, Any]) -> DeliveryResult:
+        data = event.get("data") or {}
+        lead = data.get("lead") or {}
+        if not lead.get("email"):
+            return DeliveryResult(True)  # nothing HubSpot can key a contact on
+        properties = contact_properties(lead)
+        result, answer = self._post(
+            CONTACTS_UPSERT,
+            {
+                "inputs": [
+                    {"idProperty": "email", "id": properties["email"], "properties": properties}
+                ]
+            },
+        )
+        if not result.ok:
+            return result
+        meeting = data.get("meeting") or {}
+        new_meeting = event.get("type") == "meeting.booked" and not meeting.get("previous_start")
+        if not new_meeting:
+            return result
+        try:
+            contact_id = str(answer["results"][0]["id"])
+        except (KeyError, IndexError, TypeError):
+            return DeliveryResult.failed("contact upsert answered without an id")
+        result, _ = self._post(
+            DEALS,
+            {
+                "properties": deal_properties(lead, self.pipeline, self.deal_stage),
+                "associations": [
+                    {
+                        "to": {"id": contact_id},
+                        "types": [
+                            {
+                                "associationCategory": "HUBSPOT_DEFINED",
+                                "associationTypeId": DEAL_TO_CONTACT,
+                            }
+                        ],
+                    }
+                ],
+            },
+        )
+        return result
+
+    def close(self) -> None:
+        self._session.close()
