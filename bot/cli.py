@@ -220,6 +220,22 @@ def _reps_set_password(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _reps_invite(settings: Settings, args: argparse.Namespace) -> int:
+    """Email a rep a one-time link to choose their password (sent by the worker)."""
+    from bot.accounts.service import Accounts
+    from bot.clock import utc_now
+    from bot.storage.engine import make_engine
+    from bot.web.urls import PublicUrls
+
+    engine = make_engine(settings.database_url)
+    try:
+        Accounts(engine, utc_now).invite(args.email, PublicUrls(settings.public_base_url))
+    finally:
+        engine.dispose()
+    print(f"invitation to {args.email.strip().lower()} queued; the worker sends it")
+    return 0
+
+
 def _reps_list(settings: Settings, _: argparse.Namespace) -> int:
     from bot.accounts.service import Accounts
     from bot.clock import utc_now
@@ -313,6 +329,10 @@ def parser() -> argparse.ArgumentParser:
     set_password.add_argument(
         "--password-stdin", action="store_true", help="read the password from standard input"
     )
+    invite = _command(
+        reps, "invite", "email a rep a one-time link to choose a password", _reps_invite
+    )
+    invite.add_argument("email")
     _command(reps, "list", "the emails that have an account", _reps_list)
 
     worker = _command(commands, "worker", "send due nurture steps and deliver the outbox", _worker)

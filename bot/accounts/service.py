@@ -24,9 +24,11 @@ from sqlalchemy import delete, select
 from sqlalchemy.engine import Engine
 
 from bot.storage.engine import make_session_factory, unit_of_work
-from bot.storage.models import RepAccount, RepSession
+from bot.storage.models import RepAccount, RepInvite, RepSession
+from bot.web.urls import PublicUrls
 
 SESSION_LIFETIME = timedelta(hours=12)  # a working day; then sign in again
+INVITE_LIFETIME = timedelta(hours=72)  # a long weekend: an invitation sent on Friday still works
 MIN_PASSWORD_CHARS = 12
 MAX_PASSWORD_CHARS = 1024  # argon2 takes any length; this bounds the work per request
 
@@ -94,6 +96,80 @@ class Accounts:
                 session.execute(delete(RepSession).where(RepSession.account_id == account.id))
             account.password_hash, account.password_set_at = hashed, now
             return created
+
+    def invite(self, email: str, urls: PublicUrls) -> str:
+        """Create the account (if new) and queue an email with a one-time link to choose a
+        password, in one transaction with the outbox; returns the link."""
+        from bot import emails
+        from bot.outbox.queue import enqueue
+        from bot.storage.enums import DeliveryPurpose
+
+        email, now = normalise_email(email), self._clock()
+        token = secrets.token_urlsafe(32)
+        with unit_of_work(self._sessions) as session:
+            account = session.execute(
+                select(RepAccount).where(RepAccount.email == email)
+            ).scalar_one_or_none()
+            if account is None:
+                account = RepAccount(email=email, created_at=now)
+                session.add(account)
+                session.flush()
+            session.add(
+                RepInvite(
+                    id=_digest(token),
+                    account_id=account.id,
+                    created_at=now,
+                    expires_at=now + INVITE_LIFETIME,
+                )
+            )
+            url = urls.welcome(token)
+            message = emails.render(
+                "rep_invite.txt",
+                email=email,
+                invite_url=url,
+                valid_hours=int(INVITE_LIFETIME.total_seconds() // 3600),
+                login_url=urls.login(),
+            )
+            enqueue(
+                session,
+                "email",
+                DeliveryPurpose.ACCOUNT,
+                {"to": [email], "subject": message.subject, "text": message.text},
+                now=now,
+            )
+        return url
+
+    def invited(self, token: str | None) -> str | None:
+        """The email an unused, unexpired invitation is for."""
+        if not token or len(token) > 128:
+            return None
+        with unit_of_work(self._sessions) as session:
+            row = session.execute(
+                select(RepInvite.expires_at, RepAccount.email)
+                .join(RepAccount, RepAccount.id == RepInvite.account_id)
+                .where(RepInvite.id == _digest(token))
+            ).first()
+        return row.email if row is not None and row.expires_at > self._clock() else None
+
+    def accept_invite(self, token: str, password: str) -> NewSession | None:
+        """Set the password through an invitation (used up, with the account's others) and
+        sign in; None when the link is unknown, used or expired. PasswordError: bad password."""
+        check_password_rules(password)
+        email = self.invited(token)
+        if email is None:
+            return None
+        with unit_of_work(self._sessions) as session:
+            account = session.execute(
+                select(RepAccount).where(RepAccount.email == email)
+            ).scalar_one()
+            used = session.execute(
+                delete(RepInvite).where(RepInvite.account_id == account.id)
+            ).rowcount
+            if not used:  # used up meanwhile by another request
+                return None
+            session.execute(delete(RepSession).where(RepSession.account_id == account.id))
+            account.password_hash, account.password_set_at = _hasher.hash(password), self._clock()
+        return self.sign_in(email, password)
 
     def emails(self) -> List[str]:
         with unit_of_work(self._sessions) as session:

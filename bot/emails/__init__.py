@@ -16,6 +16,7 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 TEMPLATE_NAMES: Tuple[str, ...] = (
     "meeting_rep.txt",
     "meeting_visitor.txt",
+    "rep_invite.txt",
 )
 
 

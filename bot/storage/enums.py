@@ -50,6 +50,7 @@ class DeliveryPurpose(str, Enum):
     BOOKING = "booking"
     NURTURE = "nurture"
     CRM = "crm"  # signed lead/meeting events (bot/crm)
+    ACCOUNT = "account"  # a rep's invitation to the inbox
 
 
 class EnrollmentStatus(str, Enum):

@@ -303,3 +303,16 @@ class RepSession(Base):
     csrf_token = Column(String(64), nullable=False)
     created_at = Column(UTCDateTime, nullable=False, default=utc_now)
     expires_at = Column(UTCDateTime, nullable=False, index=True)
+
+
+class RepInvite(Base):
+    """A one-time link to choose a password, sent by email; only the token's SHA-256 is kept."""
+
+    __tablename__ = "rep_invites"
+
+    id = Column(String(64), primary_key=True)
+    account_id = Column(
+        Integer, ForeignKey("rep_accounts.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    created_at = Column(UTCDateTime, nullable=False, default=utc_now)
+    expires_at = Column(UTCDateTime, nullable=False)

@@ -30,6 +30,7 @@ INBOX_LEADS_JSON = "/inbox/leads.json"
 INBOX_LEADS_CSV = "/inbox/leads.csv"
 LOGIN = "/inbox/login"
 LOGOUT = "/inbox/logout"
+WELCOME = "/inbox/welcome/{token}"
 REP_FEED = "/reps/{token}.ics"
 INVITE = "/invite/{token}.ics"
 UNSUBSCRIBE = "/unsubscribe/{token}"
@@ -104,6 +105,13 @@ class PublicUrls:
 
     def inbox(self) -> str:
         return self.absolute(INBOX)
+
+    def login(self) -> str:
+        return self.absolute(LOGIN)
+
+    def welcome(self, token: str) -> str:
+        """A rep's one-time link to choose a password."""
+        return self.absolute(path(WELCOME, token=token))
 
     def lead(self, conversation_id: str) -> str:
         return self.absolute(inbox_lead(conversation_id))

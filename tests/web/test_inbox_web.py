@@ -648,3 +648,75 @@ async def test_pages_share_one_layout_and_their_stylesheets_match_their_hashes(
         assert "immutable" in css.headers["Cache-Control"]  # versioned by its hash
         digest = base64.b64encode(hashlib.sha256(await css.read()).digest()).decode()
         assert integrity == f"sha256-{digest}"  # the browser would refuse it otherwise
+
+
+# -- invitations ------------------------------------------------------------------------------
+
+
+def invitation_path(world: World, email: str) -> str:
+    """The link in the newest invitation email to `email`, as the outbox holds it."""
+    from bot.storage.models import OutboxItem
+
+    with unit_of_work(make_session_factory(make_engine(world.database_url))) as session:
+        items = session.execute(select(OutboxItem).order_by(OutboxItem.id)).scalars().all()
+        [text_] = [
+            item.payload["text"]
+            for item in items
+            if item.payload.get("to") == [email] and "inbox account" in item.payload["subject"]
+        ][-1:]
+    [link] = re.findall(rf"{re.escape(BASE)}(/inbox/welcome/\S+)", text_)
+    assert f"{BASE}/inbox/login" in text_
+    return link
+
+
+async def test_an_invited_rep_chooses_a_password_once(
+    anonymous: TestClient, world: World, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    from bot.cli import main
+
+    monkeypatch.setenv("DATABASE_URL", world.database_url)
+    monkeypatch.setenv("PUBLIC_BASE_URL", BASE)
+    assert main(["reps", "invite", "Linus@Example.com"]) == 0
+    link = invitation_path(world, "linus@example.com")
+
+    page = await anonymous.get(link)
+    assert page.status == 200 and "linus@example.com" in await page.text()
+    assert_private_html(page)
+    csrf = form_csrf(await page.text())
+
+    async def choose(password: str, again: str, token: str = csrf) -> ClientResponse:
+        return await anonymous.post(
+            link,
+            data={"password": password, "again": again, "csrf": token},
+            allow_redirects=False,
+        )
+
+    assert (await choose("a long enough password", "a different password")).status == 400
+    assert (await choose("short", "short")).status == 400
+    assert (await choose("a long enough password", "a long enough password", "x")).status == 403
+    done = await choose("a long enough password", "a long enough password")
+    assert done.status == 303 and done.headers["Location"] == "/inbox"
+    assert (await anonymous.get("/inbox", allow_redirects=False)).status == 200  # signed in
+    assert (await anonymous.get(link)).status == 404  # once only
+    other = await client_for(world, world.settings())  # someone else who got hold of the link
+    try:
+        fresh = form_csrf(await (await other.get("/inbox/login")).text())  # a valid pair
+        again = await other.post(
+            link,
+            data={"password": "x" * 20, "again": "x" * 20, "csrf": fresh},
+            allow_redirects=False,
+        )
+        assert again.status == 404
+    finally:
+        await other.close()
+
+
+async def test_an_invitation_expires(anonymous: TestClient, world: World) -> None:
+    engine = make_engine(world.database_url)
+    Accounts(engine, world.clock).invite("grace@example.com", PublicUrls(BASE))
+    engine.dispose()
+    link = invitation_path(world, "grace@example.com")
+    assert (await anonymous.get(link)).status == 200
+    world.clock.advance(hours=73)
+    response = await anonymous.get(link)
+    assert response.status == 404 and "doesn" in await response.text()

@@ -1,4 +1,5 @@
-"""Reps sign in (`GET`/`POST /inbox/login`) and out (`POST /inbox/logout`)."""
+"""Reps sign in (`GET`/`POST /inbox/login`), out (`POST /inbox/logout`), and choose their
+password from an emailed invitation (`GET`/`POST /inbox/welcome/{token}`, once)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import List
 
 from aiohttp import web
 
-from bot.accounts.service import SignedIn, normalise_email
+from bot.accounts.service import PasswordError, SignedIn, normalise_email
 from bot.web import auth, urls
 from bot.web.context import services
 from bot.web.templating import PAGES_KEY
@@ -93,9 +94,71 @@ async def logout(request: web.Request, rep: SignedIn) -> web.StreamResponse:
     return response
 
 
+def _welcome_form(
+    request: web.Request, email: str, status: int = 200, error: str = ""
+) -> web.Response:
+    csrf = auth.login_csrf(request)
+    response = request.app[PAGES_KEY].private(
+        "inbox/welcome.html",
+        status=status,
+        csrf=csrf,
+        error=error,
+        email=email,
+        action=urls.path(urls.WELCOME, token=request.match_info["token"]),
+    )
+    auth.set_cookie(request, response, auth.LOGIN_CSRF_COOKIE, csrf, LOGIN_CSRF_MAX_AGE)
+    return response
+
+
+def _invitation_gone(request: web.Request) -> web.Response:
+    return request.app[PAGES_KEY].message(
+        "This link doesn't work any more",
+        "Invitations work once and for a few days. Ask for a new one, or sign in at "
+        + urls.LOGIN
+        + " if you chose your password already.",
+        404,
+    )
+
+
+async def welcome_form(request: web.Request) -> web.StreamResponse:
+    accounts = services(request).accounts
+    email = await asyncio.to_thread(accounts.invited, request.match_info["token"])
+    return _invitation_gone(request) if email is None else _welcome_form(request, email)
+
+
+async def welcome(request: web.Request) -> web.StreamResponse:
+    if request.content_length is not None and request.content_length > MAX_FORM_BYTES:
+        return _invitation_gone(request)
+    form = await request.post()
+    refused = auth.csrf_refused(request, form, request.cookies.get(auth.LOGIN_CSRF_COOKIE, ""))
+    if refused is not None:
+        return refused
+    made, token = services(request), request.match_info["token"]
+    email = await asyncio.to_thread(made.accounts.invited, token)
+    if email is None:
+        return _invitation_gone(request)
+    password = str(form.get("password") or "")
+    if password != str(form.get("again") or ""):
+        return _welcome_form(request, email, 400, "The two passwords differ.")
+    try:
+        new = await asyncio.to_thread(made.accounts.accept_invite, token, password)
+    except PasswordError as error:
+        return _welcome_form(request, email, 400, str(error).capitalize() + ".")
+    if new is None:
+        return _invitation_gone(request)
+    response = web.HTTPSeeOther(urls.INBOX)
+    lifetime = int((new.session.expires_at - made.now()).total_seconds())
+    auth.set_cookie(request, response, auth.SESSION_COOKIE, new.token, lifetime)
+    auth.clear_cookie(response, auth.LOGIN_CSRF_COOKIE)
+    return response
+
+
 def routes() -> List[web.AbstractRouteDef]:
+    welcome_path = urls.route(urls.WELCOME, token=urls.TOKEN)
     return [
         web.get(urls.LOGIN, login_form),
         web.post(urls.LOGIN, login),
         web.post(urls.LOGOUT, logout),
+        web.get(welcome_path, welcome_form),
+        web.post(welcome_path, welcome),
     ]
