@@ -85,17 +85,24 @@ def ensure_database(url: str) -> None:
         engine.dispose()
 
 
-# Checked every second, out after 2 failed checks, back in after one good check.
-SERVER_OPTIONS = "check inter 1s fall 2 rise 1"
+# Checked every second, out after 2 failed checks or at the first failed connection, back in
+# after one good check.
+SERVER_OPTIONS = "check inter 1s fall 2 rise 1 observe layer4 error-limit 1 on-error mark-down"
 
 
 def haproxy_config(settings: Settings, status_token: str = "") -> str:
     """HAProxy in front of the Rasa replicas (RASA_PORT) and the action servers (ACTION_PORT).
 
     Rasa replicas are checked on `/status` (answers once the model is loaded) and action
-    servers on `/health`. A request whose connection is refused (a replica just died) is sent
-    to another replica; one already being answered is not sent twice. `option forwardfor`
-    passes the visitor's address on to the channels' rate limits.
+    servers on `/health`. A request that a dead replica never answered is sent to another one
+    (`retry-on`, `redispatch 1`): its connection was refused, or it was accepted and reset
+    with no response (`empty-response`) — `kill -9` of a large process takes a second or so,
+    during which the kernel still accepts connections on its port and then resets them.
+    HAProxy can only resend a request it holds whole, hence `http-buffer-request` (without it,
+    a POST whose body came in a second packet was already streamed, and the visitor's next
+    message after a crash got HAProxy's 502). A server that fails a connection is taken out
+    at once (`observe layer4`), not after two missed checks.
+    `option forwardfor` passes the visitor's address on to the channels' rate limits.
     """
     host = settings.host
     local = local_host(host)
@@ -119,8 +126,9 @@ defaults
     timeout server 120s
     timeout check 2s
     retries 3
-    retry-on conn-failure
-    option redispatch
+    retry-on conn-failure empty-response junk-response
+    option redispatch 1
+    option http-buffer-request
     option http-server-close
 
 frontend rasa

@@ -74,6 +74,7 @@ def production_stack(tmp_path_factory: pytest.TempPathFactory):
     )
     stack.env["EVENT_BROKER_QUEUE"] = queue
     try:
+        wait_for_every_replica(stack)
         yield stack
     finally:
         if stack.process.poll() is None:
@@ -90,6 +91,29 @@ def production_stack(tmp_path_factory: pytest.TempPathFactory):
                 )
                 connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         admin.dispose()
+
+
+def wait_for_every_replica(stack: Stack, timeout_s: float = 300) -> None:
+    """Every Rasa replica and action server answers on its own port (start_stack only waits
+    for HAProxy to answer, which one replica is enough for: on a busy machine the second one
+    may still be loading its model, and a test that kills the first would find none)."""
+    import requests
+
+    urls = [
+        f"http://127.0.0.1:{port}/status?token={stack.token}"
+        for port in stack.env["RASA_REPLICA_PORTS"].split(",")
+    ] + [f"http://127.0.0.1:{port}/health" for port in stack.env["ACTION_REPLICA_PORTS"].split(",")]
+    deadline = time.monotonic() + timeout_s
+    for url in urls:
+        while True:
+            try:
+                if requests.get(url, timeout=2).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            assert time.monotonic() < deadline, f"{url} never answered\n{stack.log()[-3000:]}"
+            time.sleep(1)
+    time.sleep(2)  # and HAProxy's checks (every second) have seen them
 
 
 def _rabbitmq_unavailable() -> str:
@@ -193,6 +217,7 @@ def test_kill_9_of_a_replica_and_an_action_server_mid_conversation(
     production_stack: Stack,
 ) -> None:
     """HAProxy sends the next message to the other replica; the launcher restarts both."""
+    wait_for_every_replica(production_stack)
     chat = production_stack.conversation()
     chat.reply("I'd like a demo")
     chat.reply("yes")
