@@ -15,18 +15,14 @@ down_revision = "0006"
 branch_labels = None
 depends_on = None
 
+ACCOUNT = sa.ForeignKey("rep_accounts.id", ondelete="CASCADE")  # an invite goes with its rep
+
 
 def upgrade() -> None:
     op.create_table(
         "rep_invites",
         sa.Column("id", sa.String(64), primary_key=True),
-        sa.Column(
-            "account_id",
-            sa.Integer,
-            sa.ForeignKey("rep_accounts.id", ondelete="CASCADE"),
-            nullable=False,
-            index=True,
-        ),
+        sa.Column("account_id", sa.Integer, ACCOUNT, nullable=False, index=True),
         sa.Column("created_at", UTCDateTime, nullable=False),
         sa.Column("expires_at", UTCDateTime, nullable=False),
     )
