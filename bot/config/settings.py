@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from bot.config.currency import DEFAULT_RATES
 from bot.config.validation import SettingsError, check_env, parse_bool
+from bot.web.urls import PublicUrls
 
 __all__ = ["PROJECT_ROOT", "Settings", "SettingsError", "origin_of"]
 
@@ -216,7 +217,7 @@ class Settings:
             model_dir=Path(get("MODEL_DIR", str(defaults.model_dir))),
             consent_text_version=get("CONSENT_TEXT_VERSION", defaults.consent_text_version),
             locale=_locale(get("LOCALE", defaults.locale)),
-            privacy_policy_url=get("PRIVACY_POLICY_URL", f"{public_base_url}/privacy"),
+            privacy_policy_url=get("PRIVACY_POLICY_URL", PublicUrls(public_base_url).privacy()),
             sales_contact_email=get("SALES_CONTACT_EMAIL", defaults.sales_contact_email),
             currency_rates=_rates(env.get("CURRENCY_RATES")),
             check_email_deliverability=_bool(

@@ -23,6 +23,7 @@ ASSET = "/assets/{name}"
 WIDGET_JS = "/widget.js"
 HEALTH = "/health"
 CHAT = "/webhooks/widget/webhook"
+CHAT_STATUS = "/webhooks/widget/"  # the Rasa channel's own health answer
 
 INBOX = "/inbox"
 INBOX_LEAD = "/inbox/leads/{conversation_id}"

@@ -68,7 +68,7 @@ async def health(request: web.Request) -> web.Response:
     chat = "ok"
     try:
         async with request.app[CLIENT_KEY].get(
-            f"{settings.rasa_url}/webhooks/widget/", timeout=ClientTimeout(total=2)
+            f"{settings.rasa_url}{urls.CHAT_STATUS}", timeout=ClientTimeout(total=2)
         ) as upstream:
             chat = "ok" if upstream.status == 200 else f"http_{upstream.status}"
     except (ClientError, TimeoutError):
