@@ -76,12 +76,15 @@ def stack(tmp_path_factory: pytest.TempPathFactory):
     """The real stack (tests/e2e/stack.py), started once for the end-to-end and browser tests."""
     from bot.config.settings import Settings
     from bot.runtime.model import current_model
+    from tests.crm.receiver import start_receiver
     from tests.e2e.mail import MailSink
     from tests.e2e.stack import free_port, start_stack, stop_stack
 
     if current_model(Settings.from_env().model_dir) is None:
         pytest.fail("no trained model for the current data: run `make train` (make test does)")
     mail = MailSink(free_port()).start()
+    # A CRM webhook receiver that verifies every event with the README's snippet.
+    crm, crm_server = start_receiver("e2e-webhook-secret-0123456789", free_port())
     running = start_stack(
         tmp_path_factory.mktemp("stack"),
         {
@@ -92,10 +95,15 @@ def stack(tmp_path_factory: pytest.TempPathFactory):
             "WORKER_POLL_SECONDS": "0.5",
             "NURTURE_FILE": str(Path(__file__).parent / "e2e" / "nurture_now.yml"),
             "INBOX_TOKEN": "e2e-inbox-token",
+            "CRM_WEBHOOK_URL": crm.url,
+            "WEBHOOK_SECRET": crm.secret,
         },
     )
     running.mail = mail
+    running.crm = crm
     yield running
     if running.process.poll() is None:
         stop_stack(running)
     mail.stop()
+    crm_server.shutdown()
+    crm_server.server_close()

@@ -35,6 +35,7 @@ class Stack:
     action_url: str
     web_url: str = ""
     mail: Any = None  # tests/e2e/mail.MailSink, when the fixture started one
+    crm: Any = None  # tests/crm/receiver.Receiver (signed CRM events), when started
     process: subprocess.Popen | None = None
     log_path: Path | None = None
     token: str = ""  # the Rasa HTTP API token (`python -m bot token`)
