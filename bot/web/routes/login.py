@@ -4,7 +4,7 @@ password from an emailed invitation (`GET`/`POST /inbox/welcome/{token}`, once).
 from __future__ import annotations
 
 import asyncio
-from typing import List
+from typing import Any, List
 
 from aiohttp import web
 
@@ -25,20 +25,23 @@ def _next(value: object) -> str:
     return urls.INBOX
 
 
+def _before_session(
+    request: web.Request, template: str, status: int, **context: Any
+) -> web.Response:
+    """A form posted before there is a session: its CSRF token also goes in a cookie."""
+    csrf = auth.login_csrf(request)
+    response = request.app[PAGES_KEY].private(template, status=status, csrf=csrf, **context)
+    auth.set_cookie(request, response, auth.LOGIN_CSRF_COOKIE, csrf, LOGIN_CSRF_MAX_AGE)
+    return response
+
+
 def _form(
     request: web.Request, status: int = 200, error: str = "", email: str = "", next_: str = ""
 ) -> web.Response:
-    csrf = auth.login_csrf(request)
-    response = request.app[PAGES_KEY].private(
-        "inbox/login.html",
-        status=status,
-        csrf=csrf,
-        error=error,
-        email=email,
-        next=_next(next_ or request.query.get("next")),
+    next_ = _next(next_ or request.query.get("next"))
+    return _before_session(
+        request, "inbox/login.html", status, error=error, email=email, next=next_
     )
-    auth.set_cookie(request, response, auth.LOGIN_CSRF_COOKIE, csrf, LOGIN_CSRF_MAX_AGE)
-    return response
 
 
 async def login_form(request: web.Request) -> web.StreamResponse:
@@ -97,17 +100,10 @@ async def logout(request: web.Request, rep: SignedIn) -> web.StreamResponse:
 def _welcome_form(
     request: web.Request, email: str, status: int = 200, error: str = ""
 ) -> web.Response:
-    csrf = auth.login_csrf(request)
-    response = request.app[PAGES_KEY].private(
-        "inbox/welcome.html",
-        status=status,
-        csrf=csrf,
-        error=error,
-        email=email,
-        action=urls.path(urls.WELCOME, token=request.match_info["token"]),
+    action = urls.path(urls.WELCOME, token=request.match_info["token"])
+    return _before_session(
+        request, "inbox/welcome.html", status, error=error, email=email, action=action
     )
-    auth.set_cookie(request, response, auth.LOGIN_CSRF_COOKIE, csrf, LOGIN_CSRF_MAX_AGE)
-    return response
 
 
 def _invitation_gone(request: web.Request) -> web.Response:
