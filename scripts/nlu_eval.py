@@ -21,7 +21,7 @@ import asyncio
 import csv
 import json
 import logging
-import os
+import re
 import statistics
 import subprocess
 import sys
@@ -37,9 +37,7 @@ from bot.runtime.model import ensure_model  # noqa: E402
 
 HOLDOUT = ROOT / "tests" / "nlu" / "holdout.yml"
 THRESHOLDS = ROOT / "tests" / "nlu" / "thresholds.json"
-PUBLIC_SET = Path(
-    os.environ.get("NLU_PUBLIC_SET", ROOT.parent / "shared" / "eval" / "hwu64_behaviours.tsv")
-)
+PUBLIC_SET = ROOT.parent / "shared" / "eval" / "hwu64_behaviours.tsv"
 OUT = ROOT / "reports" / "nlu"
 
 # What each predicted intent means as a behaviour: "stop" (the visitor wants the questions or
@@ -141,8 +139,25 @@ def scores(gold: Sequence[str], predicted: Sequence[str]) -> Dict[str, Dict[str,
     return table
 
 
+def normalised(text: str) -> str:
+    return re.sub(r"[^a-z0-9 ]", "", text.lower()).strip()
+
+
+def training_texts() -> set[str]:
+    """Every training example of data/nlu, normalised (entity markup left as written)."""
+    return {
+        normalised(match.group(1))
+        for path in (ROOT / "data" / "nlu").glob("*.yml")
+        for match in re.finditer(r"^\s+- (.+)$", path.read_text(), flags=re.MULTILINE)
+    }
+
+
 def public_report(model: Path, path: Path) -> Dict[str, object]:
     rows = read_public_set(path)
+    # Short everyday lines ("cancel") can't help being in both; anything longer in both means
+    # someone copied the evaluation set into training data, and the figures mean nothing.
+    seen = training_texts()
+    overlap = [text for _, text in rows if normalised(text) in seen]
     intents, millis = asyncio.run(parse_all(model, [text for _, text in rows]))
     predicted = [BEHAVIOUR.get(intent, "other") for intent in intents]
     gold = [label for label, _ in rows]
@@ -157,6 +172,7 @@ def public_report(model: Path, path: Path) -> Dict[str, object]:
     return {
         "file": str(path),
         "examples": len(rows),
+        "also_in_training_data": overlap,
         "scores": scores(gold, predicted),
         "misread_as": {
             name: dict(sorted(counts.items(), key=lambda kv: -kv[1]))
@@ -192,6 +208,9 @@ def markdown(summary: Mapping[str, object], rows, public: Mapping[str, object] |
         lines += [
             f"| **macro** | {m['precision']:.3f} | {m['recall']:.3f} | **{m['f1']:.3f}** | |",
             "",
+            f"Lines that also appear in data/nlu: {len(public['also_in_training_data'])} "
+            f"{public['also_in_training_data'][:10]}",
+            "",
             "Parse latency (ms, one message at a time): "
             + ", ".join(f"{k} {v}" for k, v in public["parse_ms"].items()),
             "",
@@ -223,6 +242,7 @@ def markdown(summary: Mapping[str, object], rows, public: Mapping[str, object] |
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, help="a trained model (default: the current one)")
+    parser.add_argument("--public-set", type=Path, default=PUBLIC_SET, help="behaviour set (TSV)")
     args = parser.parse_args()
     logging.getLogger("rasa").setLevel(logging.ERROR)
     model = args.model or ensure_model(Settings.from_env().model_dir)
@@ -238,10 +258,10 @@ def main() -> int:
         )
 
     public = None
-    if PUBLIC_SET.exists():
-        public = public_report(model, PUBLIC_SET)
+    if args.public_set.exists():
+        public = public_report(model, args.public_set)
         (OUT / "public_errors.json").write_text(json.dumps(public.pop("errors"), indent=1) + "\n")
-        print(f"\npublic set {PUBLIC_SET.name}: {public['examples']} utterances")
+        print(f"\npublic set {args.public_set.name}: {public['examples']} utterances")
         print(f"{'class':<14} {'prec':>5} {'rec':>5} {'f1':>5} {'n':>4}")
         for name in (*CLASSES, "macro"):
             v = public["scores"][name]
@@ -251,7 +271,7 @@ def main() -> int:
             )
         print(f"parse ms: {public['parse_ms']}")
     else:
-        print(f"\npublic set not found at {PUBLIC_SET}: skipped")
+        print(f"\npublic set not found at {args.public_set}: skipped")
 
     summary = {"holdout": holdout, "public": public, "thresholds": thresholds}
     (OUT / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")

