@@ -27,6 +27,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.runtime.tokens import bearer_matches
+from rasa_ext.sanic_fixes import answer_malformed_urls
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +85,7 @@ def parse_call(request: Request) -> Dict[str, Any]:
 def create_app(token: str, actions_package: str = "actions") -> Sanic:
     if not token:
         raise ValueError("the action server needs a token")
+    answer_malformed_urls()
     app = Sanic("leadbot_actions", configure_logging=False)
     app.config.REQUEST_MAX_SIZE = MAX_BODY_BYTES
     app.config.REQUEST_TIMEOUT = 30

@@ -5,7 +5,8 @@ before Rasa imports anything:
 
 - every log record of the process is redacted (bot/runtime/privacy_log.py): no email or
   message text reaches a log, also with LOG_LEVEL=DEBUG, which Rasa reads too;
-- request bodies are capped at MAX_REQUEST_BYTES (SANIC_REQUEST_MAX_SIZE);
+- request bodies are capped at MAX_REQUEST_BYTES (SANIC_REQUEST_MAX_SIZE), and Sanic's own
+  errors (unknown path, wrong method, too large) are JSON like every other answer;
 - the HTTP API requires the token (`--auth-token`, from RASA_AUTH_TOKEN or generated into
   var/), added here so it never appears on a command line (`ps`) or in the endpoints file;
 - per-turn costs measured in reports/profile.md are removed (rasa_ext/speedups.py).
@@ -32,6 +33,10 @@ def main() -> None:
     settings = Settings.from_env()
     install_log_redaction()
     os.environ.setdefault("SANIC_REQUEST_MAX_SIZE", str(MAX_REQUEST_BYTES))
+    os.environ.setdefault("SANIC_FALLBACK_ERROR_FORMAT", "json")  # Sanic's own 404/405/413
+    from rasa_ext.sanic_fixes import answer_malformed_urls
+
+    answer_malformed_urls()
     args = [arg for arg in sys.argv[1:]]
     if "--auth-token" not in args:
         args += ["--auth-token", rasa_auth_token(settings)]

@@ -720,3 +720,15 @@ async def test_an_invitation_expires(anonymous: TestClient, world: World) -> Non
     world.clock.advance(hours=73)
     response = await anonymous.get(link)
     assert response.status == 404 and "doesn" in await response.text()
+async def test_malformed_forms_and_ids_are_4xx_json_not_500(anonymous: TestClient) -> None:
+    for content_type, body in (
+        ("multipart/form-data; boundary=x", b"garbage"),
+        ("multipart/form-data", b"--x\r\n\r\n"),
+        ("application/x-www-form-urlencoded; charset=nope", b"a=b"),
+    ):
+        response = await anonymous.post(
+            "/inbox/login", data=body, headers={"Content-Type": content_type}
+        )
+        assert 400 <= response.status < 500, (content_type, response.status)
+    bad_id = await anonymous.get("/inbox/leads/a%00b", allow_redirects=False)
+    assert 300 <= bad_id.status < 500

@@ -11,6 +11,7 @@ from aiohttp import web
 from bot.accounts.service import PasswordError, SignedIn, normalise_email
 from bot.web import auth, urls
 from bot.web.context import services
+from bot.web.forms import read_form
 from bot.web.templating import PAGES_KEY
 
 LOGIN_CSRF_MAX_AGE = 3600
@@ -53,7 +54,7 @@ async def login_form(request: web.Request) -> web.StreamResponse:
 async def login(request: web.Request) -> web.StreamResponse:
     if request.content_length is not None and request.content_length > MAX_FORM_BYTES:
         return _form(request, 413, "That form was too large.")
-    form = await request.post()
+    form = await read_form(request)
     refused = auth.csrf_refused(request, form, request.cookies.get(auth.LOGIN_CSRF_COOKIE, ""))
     if refused is not None:
         return refused
@@ -86,7 +87,7 @@ async def login(request: web.Request) -> web.StreamResponse:
 
 @auth.rep_page
 async def logout(request: web.Request, rep: SignedIn) -> web.StreamResponse:
-    refused = auth.csrf_refused(request, await request.post(), rep.csrf_token)
+    refused = auth.csrf_refused(request, await read_form(request), rep.csrf_token)
     if refused is not None:
         return refused
     await asyncio.to_thread(
