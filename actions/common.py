@@ -44,6 +44,26 @@ def last_turn(tracker: Tracker) -> Turn:
     )
 
 
+def is_resuming(tracker: Tracker, form: str) -> bool:
+    """True when the form runs again after another action replied to the visitor's message
+    (a digression), False when it runs right after the message arrived.
+
+    During validation Rasa appends the form's own action (and slot candidates) to the events,
+    so `latest_action_name` is always the form: look past it.
+    """
+    skipped_form = False
+    for event in reversed(tracker.events):
+        kind = event.get("event")
+        if kind == "user":
+            return False
+        if kind == "action":
+            if event.get("name") == form and not skipped_form:
+                skipped_form = True
+                continue
+            return event.get("name") != "action_listen"
+    return False
+
+
 def metadata(tracker: Tracker) -> Dict[str, Any]:
     return (tracker.latest_message or {}).get("metadata") or {}
 

@@ -9,6 +9,7 @@ from rasa_sdk.events import AllSlotsReset, EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import blocking, guarded, services
+from bot.conversation.questions import SKIPPED
 
 
 class ForgetMe(Action):
@@ -58,7 +59,7 @@ class Handoff(Action):
         flagged = False
         if tracker.get_slot("consent") is True:
             flagged = await blocking(svc.leads.request_human, tracker.sender_id)
-        if flagged and email:
+        if flagged and email not in (None, SKIPPED):
             dispatcher.utter_message(response="utter_handoff", email=email)
         else:
             dispatcher.utter_message(

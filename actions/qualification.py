@@ -17,6 +17,7 @@ from actions.common import (
     blocking,
     error_from_this_turn,
     guarded,
+    is_resuming,
     last_turn,
     metadata,
     reask_events,
@@ -26,13 +27,18 @@ from bot import answers
 from bot.answers import Status
 from bot.answers.meeting_choice import wants_other_times
 from bot.conversation.dialogue import (
+    MAX_ASKS_IN_A_ROW,
     Turn,
     decode_error,
+    encode_error,
     filled_questions,
     is_digression,
     is_unknown_button,
     next_slot,
     reask_responses,
+    skipped_value,
+    times_asked_in_a_row,
+    way_out_response,
 )
 from bot.conversation.outcomes import Signals
 from bot.conversation.questions import (
@@ -40,6 +46,7 @@ from bot.conversation.questions import (
     FORM_SLOTS,
     QUESTION_LABELS,
     QUESTIONS,
+    SKIPPED,
     Interpretation,
     display_value,
     interpret,
@@ -131,11 +138,16 @@ class ValidateLeadForm(FormValidationAction):
         turn = last_turn(tracker)
         slots = dict(tracker.slots)
         requested = slots.get(REQUESTED_SLOT)
+        # After a digression's reply the form comes back with the same message: it was
+        # understood the first time, so only the way out is considered then.
+        resuming = is_resuming(tracker, "lead_form")
         events: List[EventType] = []
         if requested is None:
             events += self._given_up_front(turn, slots, svc)
+        elif resuming:
+            pass
         elif turn.intent == "correct_answer":
-            events += await self._correct(dispatcher, tracker, turn, slots, svc)
+            events += await self._correct_or_answer(dispatcher, tracker, turn, slots, svc)
         elif not is_digression(
             turn,
             svc.settings.digression_confidence,
@@ -143,15 +155,53 @@ class ValidateLeadForm(FormValidationAction):
             lambda: _verdict(requested, turn.text, svc),
         ):
             events += await self._answer(requested, turn, tracker, slots, svc)
+        if requested is not None and self._asked_again(requested, events, resuming):
+            if times_asked_in_a_row(tracker.events, requested) >= MAX_ASKS_IN_A_ROW:
+                events = await self._give_up(dispatcher, tracker, requested, slots, svc, domain)
         for event in events:
             slots[event["name"]] = event["value"]
         corrected = turn.intent == "correct_answer" and any(
-            event["name"] in QUESTIONS for event in events
+            event["name"] in QUESTIONS and event["name"] != requested for event in events
         )
         assessed = await self._assess_when_complete(tracker, slots, svc, corrected)
         for event in assessed:
             slots[event["name"]] = event["value"]
         return events + assessed + [SlotSet(REQUESTED_SLOT, next_slot(slots))]
+
+    @staticmethod
+    def _asked_again(requested: str, events: List[EventType], resuming: bool) -> bool:
+        """Whether this turn ends with the same question asked again."""
+        if resuming:
+            return True
+        if SlotSet("reask_error", encode_error(requested, "other_times")) in events:
+            return False  # "show me later times" is a request, not a failed answer
+        return SlotSet(requested, None) in events
+
+    async def _give_up(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        slot: str,
+        slots: Dict[str, Any],
+        svc: Services,
+        domain: Dict[str, Any],
+    ) -> List[EventType]:
+        """Asked three times in a row: offer a way out (skip it, or a person) and move on."""
+        dispatcher.utter_message(
+            response=way_out_response(slot, available_responses(domain)),
+            sales_email=svc.settings.sales_contact_email,
+        )
+        value = skipped_value(slot, SKIPPED, CALLBACK)
+        events: List[EventType] = [SlotSet(slot, value), *self._clear_reask()]
+        if slot == "consent":
+            # No clear yes is no consent: nothing stored, answers given up front dropped.
+            return events + [SlotSet(question, None) for question in filled_questions(slots)]
+        if slot == "nurture_consent":
+            version = svc.settings.consent_text_version
+            await blocking(svc.leads.record_nurture_consent, tracker.sender_id, False, version)
+        elif slot in QUESTIONS and tracker.get_slot("consent") is True:
+            await blocking(svc.leads.record_answer, tracker.sender_id, slot, None, SKIPPED, {})
+        return events
 
     @staticmethod
     async def _assess_when_complete(
@@ -187,7 +237,7 @@ class ValidateLeadForm(FormValidationAction):
                     events.append(SlotSet(slot, understood.slot_value))
         return events
 
-    async def _correct(
+    async def _correct_or_answer(
         self,
         dispatcher: CollectingDispatcher,
         tracker: Tracker,
@@ -195,16 +245,26 @@ class ValidateLeadForm(FormValidationAction):
         slots: Dict[str, Any],
         svc: Services,
     ) -> List[EventType]:
+        """A correction if one can be applied; otherwise the message is tried as the answer to
+        the question being asked ("in about 2 months" is no correction, whatever the NLU says).
+        Only a correction aimed at an answer but unusable steps aside for
+        action_apply_correction to explain."""
         slot, understood = _correction(turn, slots, svc)
-        if slot is None or understood is None or not understood.accepted:
-            return []  # the form steps aside; action_apply_correction says what was unclear
-        await _store_answer(svc, tracker, understood, turn.text)
-        dispatcher.utter_message(
-            response="utter_correction_applied",
-            label=QUESTION_LABELS[slot],
-            value=display_value(slot, understood.slot_value),
-        )
-        return [SlotSet(slot, understood.slot_value)]
+        if slot is not None and understood is not None and understood.accepted:
+            await _store_answer(svc, tracker, understood, turn.text)
+            dispatcher.utter_message(
+                response="utter_correction_applied",
+                label=QUESTION_LABELS[slot],
+                value=display_value(slot, understood.slot_value),
+            )
+            return [SlotSet(slot, understood.slot_value)]
+        requested = slots[REQUESTED_SLOT]
+        answered = await self._answer(requested, turn, tracker, slots, svc)
+        if slot is None or any(
+            event["name"] == requested and event["value"] is not None for event in answered
+        ):
+            return answered
+        return []  # action_apply_correction says what was wrong with the correction
 
     async def _answer(
         self, slot: str, turn: Turn, tracker: Tracker, slots: Dict[str, Any], svc: Services
@@ -346,10 +406,17 @@ class SubmitLead(Action):
             return []
         await blocking(svc.leads.set_status, tracker.sender_id, LeadStatus.COMPLETE)
         choice = tracker.get_slot("meeting_choice")
+        email = tracker.get_slot("email")
+        has_email = email not in (None, SKIPPED)
+        sales_email = svc.settings.sales_contact_email
         if choice == CALLBACK:
             await blocking(svc.leads.request_human, tracker.sender_id)
             dispatcher.utter_message(
-                response="utter_callback_requested", email=tracker.get_slot("email")
+                response="utter_callback_requested"
+                if has_email
+                else "utter_callback_requested_no_email",
+                email=email,
+                sales_email=sales_email,
             )
         elif choice:
             manage_url = await blocking(svc.outcomes.manage_url, tracker.sender_id)
@@ -358,14 +425,18 @@ class SubmitLead(Action):
             )
         elif await blocking(svc.outcomes.enroll, tracker.sender_id) is EnrollResult.ENROLLED:
             dispatcher.utter_message(response="utter_lead_complete_nurture")
+        elif not has_email:
+            dispatcher.utter_message(
+                response="utter_lead_complete_no_email", sales_email=sales_email
+            )
         else:
             name = tracker.get_slot("name")
             dispatcher.utter_message(
                 response="utter_lead_complete"
-                if name not in (None, DECLINED)
+                if name not in (None, DECLINED, SKIPPED)
                 else "utter_lead_complete_anonymous",
                 name=name,
-                email=tracker.get_slot("email"),
+                email=email,
             )
         return []
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 # Responses chosen by name at run time (bot/conversation/dialogue.py builds these names).
-DYNAMIC_PREFIXES = ("utter_ask_", "utter_invalid_", "utter_why_")
+DYNAMIC_PREFIXES = ("utter_ask_", "utter_invalid_", "utter_why_", "utter_clarify_", "utter_way_out")
 # Intents the REST channel sends as payloads (rasa_ext/channels.py); nobody types them.
 PAYLOAD_ONLY_INTENTS = (
     "empty_message",

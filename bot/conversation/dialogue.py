@@ -17,6 +17,7 @@ DIGRESSION_INTENTS = frozenset(
         "ask_what_you_do",
         "ask_pricing",
         "ask_why_needed",
+        "clarify",
         "ask_security",
         "bot_challenge",
         "stop_form",
@@ -115,6 +116,9 @@ def answer_response(intent: str | None, requested_slot: str | None) -> str:
     """The response for a question: "why do you need this?" depends on what was asked."""
     if intent == "ask_why_needed":
         return f"utter_why_{requested_slot}" if requested_slot else "utter_why_general"
+    if intent == "clarify":
+        # "What do you mean?": the question explained with an example; the form asks it again.
+        return f"utter_clarify_{requested_slot}" if requested_slot else "utter_what_i_can_do"
     return ANSWERS.get(intent or "", "utter_what_i_can_do")
 
 
@@ -158,3 +162,94 @@ def decode_error(value: str | None) -> Tuple[str | None, str | None]:
 
 def filled_questions(slots: Mapping[str, Any]) -> Sequence[str]:
     return [slot for slot in QUESTIONS if slots.get(slot) is not None]
+
+
+# No question is asked more than this many times in a row: after that the visitor is offered
+# a way out (skip it, or talk to a person) and the form moves on.
+MAX_ASKS_IN_A_ROW = 3
+_FORM_QUESTIONS = frozenset((*FORM_SLOTS, "meeting_choice"))
+
+
+def times_asked_in_a_row(
+    events: Sequence[Mapping[str, Any]], slot: str, form: str = "lead_form"
+) -> int:
+    """How many times `slot`'s question was asked since anything else happened to the form.
+
+    `events` are the tracker's events as plain dicts, oldest first. Every time the form asks a
+    question it sets `requested_slot`, so those are counted. Counting stops at another
+    question, an accepted answer (to any question: a correction is progress too), the form
+    ending (a pause), or the start of the conversation. While the form validates, Rasa appends
+    `requested_slot` and the form's own action to the events: that tail is no ask.
+    """
+    events = list(events)
+    for index in range(len(events) - 1, -1, -1):
+        if events[index].get("event") == "action" and events[index].get("name") == form:
+            if index > 0 and events[index - 1].get("name") == "requested_slot":
+                events = events[: index - 1]
+            break
+    count = 0
+    for event in reversed(events):
+        kind = event.get("event")
+        if kind == "slot":
+            name, value = event.get("name"), event.get("value")
+            if name == "requested_slot":
+                if value != slot:
+                    break
+                count += 1
+            elif name in _FORM_QUESTIONS and value is not None:
+                break
+        elif kind == "active_loop" and event.get("name") is None:
+            break
+        elif kind in ("restart", "session_started", "reset_slots"):
+            break
+    return count
+
+
+def skipped_value(slot: str, skipped: str, callback: str) -> Any:
+    """What a question given up on is recorded as, so the form moves on.
+
+    Consent not clearly given is no consent (nothing stored, no emails); a meeting time that
+    can't be agreed becomes a call back from the rep; any other question is skipped.
+    """
+    if slot in ("consent", "nurture_consent"):
+        return False
+    if slot == "meeting_choice":
+        return callback
+    return skipped
+
+
+def way_out_response(slot: str, available: Collection[str]) -> str:
+    """The message that offers the way out when a question is given up on."""
+    specific = f"utter_way_out_{slot}"
+    return specific if specific in available else "utter_way_out"
+
+
+# What replaces a reply that would otherwise be the same for the third time running.
+GOING_IN_CIRCLES = "utter_going_in_circles"
+
+
+def replies_by_turn(events: Sequence[Tuple[str, str | None]]) -> List[List[str]]:
+    """The bot's texts grouped by the visitor message they answered, oldest first.
+
+    `events` are ("user", text) and ("bot", text) pairs in order; the last group is the reply
+    being written now (possibly still empty).
+    """
+    replies: List[List[str]] = []
+    for kind, text in events:
+        if kind == "user":
+            replies.append([])
+        elif kind == "bot" and replies:
+            replies[-1].append(text or "")
+    return replies
+
+
+def would_repeat_third_time(replies: Sequence[Sequence[str]], text: str | None) -> bool:
+    """True when adding `text` makes this reply the same as each of the two before it.
+
+    No message, in any state, gets the same reply three times running: the caller then says
+    `GOING_IN_CIRCLES` instead, which offers other ways forward.
+    """
+    if len(replies) < 3:
+        return False
+    current = [*replies[-1], text or ""]
+    return list(replies[-2]) == current and list(replies[-3]) == current

@@ -21,6 +21,9 @@ FORM_SLOTS = CONSENT_SLOTS + QUESTIONS
 # Slot values for answers that are valid but carry no number or text.
 DECLINED = "declined"
 UNKNOWN = "unknown"
+# A question the bot gave up asking after three tries in a row (the visitor was offered a way
+# out and the form moved on); stored as an answer with no value.
+SKIPPED = "skipped"
 
 # Without an email address nobody can follow up, so "prefer not to say" is not accepted there.
 REQUIRED_ANSWERS = frozenset({"email"})
@@ -98,6 +101,8 @@ def status_of(slot_value: Any) -> Status:
         return Status.DECLINED
     if slot_value == UNKNOWN:
         return Status.UNKNOWN
+    if slot_value == SKIPPED:
+        return Status.DECLINED
     return Status.OK
 
 
@@ -107,6 +112,8 @@ def display_value(slot: str, slot_value: Any) -> str:
         return "not given"
     if slot_value == DECLINED:
         return "prefer not to say"
+    if slot_value == SKIPPED:
+        return "not given"
     if slot_value == UNKNOWN:
         return "just researching" if slot == "timeline" else "not sure yet"
     if slot == "company_size":

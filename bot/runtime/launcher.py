@@ -67,6 +67,8 @@ def endpoints(settings: Settings) -> Dict[str, object]:
             "headers": {"Authorization": f"Bearer {action_server_token(settings)}"},
         },
         "tracker_store": tracker_store_config(settings.tracker_store_url),
+        # The domain's responses, never the same reply three times running (rasa_ext/nlg.py).
+        "nlg": {"type": "rasa_ext.nlg.NoRepeatNLG"},
     }
     lock_store = lock_store_config(settings.lock_store_url)
     if lock_store:

@@ -161,3 +161,87 @@ async def test_a_failing_action_apologises_instead_of_crashing(
     tracker = make_tracker("what do you know about me", "show_my_data")
     assert await ShowMyData().run(dispatcher, tracker, domain) == []
     assert dispatcher.messages[0]["response"] == "utter_something_went_wrong"
+
+
+ANSWERED_TO_BUDGET = {
+    **CONSENTED,
+    "name": "Jo",
+    "email": "jo@x.io",
+    "role": "CTO",
+    "company": "X",
+    "company_size": 45,
+    "budget": 20000,
+}
+
+
+async def test_a_plain_answer_read_as_a_correction_answers_the_question(
+    domain: Dict[str, Any],
+) -> None:
+    """The visitor who was told "not sure which answer you'd like to change" forever."""
+    services().leads.start("visitor-1", "v1")
+    slots = {**ANSWERED_TO_BUDGET, "requested_slot": "timeline"}
+    tracker = make_tracker("hopefully in about 2 months", "correct_answer", slots=slots)
+    dispatcher = CollectingDispatcher()
+    events = await ValidateLeadForm().run(dispatcher, tracker, domain)
+    assert SlotSet("timeline", 2) in events
+    assert dispatcher.messages == []  # no "which answer would you like to change?"
+    assert services().leads.get("visitor-1")["timeline_months"] == 2
+
+
+def asked(slot: str, times: int) -> list:
+    """The events of a question asked `times` times in a row, each answered "lots"."""
+    events: list = []
+    for _ in range(times):
+        events += [
+            {"event": "action", "name": "lead_form"},
+            {"event": "slot", "name": slot, "value": None},
+            {"event": "slot", "name": "requested_slot", "value": slot},
+            {"event": "action", "name": "action_listen"},
+            {"event": "user", "text": "lots"},
+        ]
+    # As Rasa sends it during validation: then `requested_slot` and the form's own action.
+    return events + [
+        {"event": "slot", "name": "requested_slot", "value": slot},
+        {"event": "action", "name": "lead_form"},
+    ]
+
+
+async def test_a_question_is_asked_at_most_three_times_then_a_way_out(
+    domain: Dict[str, Any],
+) -> None:
+    services().leads.start("visitor-1", "v1")
+    slots = {**ANSWERED_TO_BUDGET, "company_size": None, "budget": None}
+    slots["requested_slot"] = "company_size"
+    # Asked twice: the third failure is asked again.
+    tracker = make_tracker("lots", "inform", slots=slots, events=asked("company_size", 2))
+    events = await ValidateLeadForm().run(CollectingDispatcher(), tracker, domain)
+    assert events[-1] == SlotSet("requested_slot", "company_size")
+    # Asked three times: the way out, and the form moves on.
+    tracker = make_tracker("lots", "inform", slots=slots, events=asked("company_size", 3))
+    dispatcher = CollectingDispatcher()
+    events = await ValidateLeadForm().run(dispatcher, tracker, domain)
+    assert [m["response"] for m in dispatcher.messages] == ["utter_way_out"]
+    assert SlotSet("company_size", "skipped") in events
+    assert events[-1] == SlotSet("requested_slot", "budget")
+    answer = services().leads.get("visitor-1").answers["company_size"]
+    assert answer.status == "skipped"
+
+
+async def test_digressions_count_too_and_consent_never_given_is_no_consent(
+    domain: Dict[str, Any],
+) -> None:
+    slots = {"requested_slot": "consent", "email": "a@b.co"}
+    # The form resumes after the rule replied (Rasa appends the form's own action).
+    events = asked("consent", 3)[:-2] + [
+        {"event": "action", "name": "utter_out_of_scope"},
+        {"event": "bot", "text": "That's outside what I can help with"},
+        {"event": "slot", "name": "requested_slot", "value": "consent"},
+        {"event": "action", "name": "lead_form"},
+    ]
+    tracker = make_tracker("what's the weather", "out_of_scope", slots=slots, events=events)
+    dispatcher = CollectingDispatcher()
+    result = await ValidateLeadForm().run(dispatcher, tracker, domain)
+    assert dispatcher.messages[0]["response"] == "utter_way_out_consent"
+    assert SlotSet("consent", False) in result and SlotSet("email", None) in result
+    assert result[-1] == SlotSet("requested_slot", None)
+    assert services().leads.get("visitor-1") is None

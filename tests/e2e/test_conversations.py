@@ -232,3 +232,49 @@ def test_bad_input_gets_a_clear_answer(stack: Stack) -> None:
     huge = chat.reply("n" * 5_000)
     assert "too long" in huge and "what should I call you" in huge  # the question again
     assert chat.lead()["name"] is None
+
+
+def test_a_stubborn_answer_gets_a_way_out_and_the_form_moves_on(stack: Stack) -> None:
+    """No question is asked more than three times in a row."""
+    chat = stack.conversation()
+    start_form(chat)
+    chat.reply("Kim Park")
+    chat.reply("kim@parkworks.com")
+    chat.reply("COO")
+    assert "how many people" in chat.reply("Parkworks")
+    chat.reply("lots")
+    chat.reply("so many")
+    way_out = chat.say("loads honestly")
+    text = "\n".join(m.get("text") or "" for m in way_out)
+    assert "skip that one" in text and "What budget" in text
+    assert any(b["payload"] == "/human_handoff" for b in chat.buttons)
+    assert "when are you hoping" in chat.reply("about 30k a year")
+    done = chat.reply("next quarter")
+    assert "would love to talk" in done or "passed everything" in done  # scored: what's next
+    lead = chat.lead()
+    assert lead["company_size"] is None and lead["budget_usd"] == 30000
+    assert lead["tier"] is not None
+
+
+def test_what_do_you_mean_explains_the_question_again(stack: Stack) -> None:
+    chat = stack.conversation()
+    start_form(chat)
+    chat.reply("Ola Berg")
+    chat.reply("ola@berg.no")
+    chat.reply("founder")
+    assert "how many people" in chat.reply("Berg AS")
+    explained = chat.reply("what do you mean?")
+    assert "for example" in explained and "how many people" in explained
+    assert "budget" in chat.reply("about 12")
+
+
+def test_no_reply_is_the_same_three_times_running(stack: Stack) -> None:
+    chat = stack.conversation()
+    replies = [chat.reply("what's the weather in Lima tomorrow?") for _ in range(4)]
+    assert replies[0] == replies[1]
+    assert replies[2] != replies[1] and "going round in circles" in replies[2]
+    # Mid-form, off-topic over and over: asked three times, then a way out.
+    start_form(chat)
+    texts = [chat.reply("what's the weather in Lima tomorrow?") for _ in range(3)]
+    assert sum("your name" in text for text in texts) == 2
+    assert "skip that one" in texts[2] and "email" in texts[2]
