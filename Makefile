@@ -42,6 +42,9 @@ nlu-eval: train ## NLU evaluation on held-out phrasings; report in reports/nlu/
 stories: train ## rasa test stories (tests/test_stories.yml); fails on any wrong prediction
 	@$(PY) scripts/test_stories.py
 
+simulate: train ## 320 generated whole conversations against a fresh stack; report in reports/conversations.md
+	@$(PY) -m tests.conversations.simulate --count 320 --report reports/conversations.md
+
 bench: train ## latency, throughput, capacity against bare Rasa in the same run; bench/results.json, plots in reports/
 	@$(PY) scripts/bench.py --train
 
@@ -63,4 +66,4 @@ test: setup train lint validate ## run every test: pytest (unit, actions, end-to
 	@$(PY) scripts/test_stories.py
 	@$(PY) scripts/nlu_eval.py
 
-.PHONY: help setup train db run run-prod validate lint nlu-eval stories bench profile drills bench-worker lock test
+.PHONY: help setup train db run run-prod validate lint nlu-eval stories simulate bench profile drills bench-worker lock test

@@ -18,19 +18,18 @@ from actions.common import (
     blocking,
     error_from_this_turn,
     guarded,
-    reask_events,
+    reask_values,
     services,
     visitor_timezone,
 )
-from bot.answers.meeting_choice import parse_slot_choice, wants_other_times
 from bot.booking.availability import format_slot
 from bot.booking.service import AlreadyBooked, Booked
-from bot.conversation.dialogue import Turn, decode_error
+from bot.conversation.dialogue import decode_error
+from bot.conversation.turn import CALLBACK
 
-CALLBACK = "callback"
 
-
-def _slots(values: Any) -> List[datetime]:
+def offered_slots(values: Any) -> List[datetime]:
+    """The times offered (slot `offered_slots`, ISO 8601 strings) as datetimes."""
     return [datetime.fromisoformat(value) for value in values or [] if isinstance(value, str)]
 
 
@@ -38,42 +37,24 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).isoformat()
 
 
-async def understand_choice(
-    turn: Turn, tracker: Tracker, slots: Dict[str, Any], svc: Services
-) -> List[EventType]:
-    """Events for the visitor's answer to the meeting offer (called by validate_lead_form)."""
-    offered = _slots(slots.get("offered_slots"))
+async def book_choice(choice: Any, tracker: Tracker, svc: Services) -> Dict[str, Any]:
+    """Slot values for the visitor's understood meeting choice (bot.conversation.turn): a call
+    back, or a time booked atomically — or fresh times when someone else just took it."""
+    if choice == CALLBACK:
+        return {"meeting_choice": CALLBACK}
+    rep = tracker.get_slot("meeting_rep")
+    if not rep:
+        return reask_values("meeting_choice", "unclear", tracker.slots)
     zone = visitor_timezone(tracker)
-    if turn.text.startswith("/request_callback"):
-        return [SlotSet("meeting_choice", CALLBACK)]
-    if turn.text.startswith("/other_times") or wants_other_times(turn.text):
-        return _reask("other_times", slots, offer_after=_iso(offered[-1]) if offered else None)
-    chosen = None
-    if turn.entities.get("meeting_start"):
-        chosen = parse_slot_choice(turn.entities["meeting_start"], offered, zone, _now())
-    if chosen is None and not turn.text.startswith("/"):
-        chosen = parse_slot_choice(turn.text, offered, zone, _now())
-    if chosen is None or not slots.get("meeting_rep"):
-        return _reask("unclear", slots)
-    result = await blocking(
-        svc.outcomes.book, tracker.sender_id, slots["meeting_rep"], chosen, zone
-    )
+    result = await blocking(svc.outcomes.book, tracker.sender_id, rep, choice, zone)
     if isinstance(result, Booked):
-        return [
-            SlotSet("meeting_choice", _iso(result.meeting.start_utc)),
-            SlotSet("meeting_invite_url", svc.outcomes.invite_url(result)),
-        ]
+        return {
+            "meeting_choice": _iso(result.meeting.start_utc),
+            "meeting_invite_url": svc.outcomes.invite_url(result),
+        }
     if isinstance(result, AlreadyBooked):
-        return [SlotSet("meeting_choice", _iso(result.meeting.start_utc))]
-    return _reask("taken", slots)  # someone else got it first: fresh times are offered
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def _reask(error: str, slots: Dict[str, Any], offer_after: str | None = None) -> List[EventType]:
-    return [*reask_events("meeting_choice", error, slots), SlotSet("offer_after", offer_after)]
+        return {"meeting_choice": _iso(result.meeting.start_utc)}
+    return reask_values("meeting_choice", "taken", tracker.slots)  # fresh times are offered
 
 
 class AskForMeeting(Action):

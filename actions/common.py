@@ -5,10 +5,9 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from typing import Any, Callable, Dict, List, TypeVar
+from typing import Any, Callable, Dict, TypeVar
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import EventType, SlotSet
 
 from bot.config.settings import Settings
 from bot.conversation.dialogue import Turn, decode_error, encode_error
@@ -82,15 +81,24 @@ def visitor_timezone(tracker: Tracker) -> str | None:
     return zone
 
 
-def reask_events(slot: str, error: str, slots: Dict[str, Any]) -> List[EventType]:
-    """Events for an unusable answer: empty the slot, say why, count failures in a row."""
+def reask_values(
+    slot: str, error: str, slots: Dict[str, Any], decision: Any = None
+) -> Dict[str, Any]:
+    """Slot values for an unusable answer: empty the slot, say why, count failures in a row
+    (and, for an email, the suggested address; for the meeting, where later times start)."""
     previous_slot, _ = decode_error(slots.get("reask_error"))
     attempts = int(slots.get("reask_count") or 0) + 1 if previous_slot == slot else 1
-    return [
-        SlotSet(slot, None),
-        SlotSet("reask_error", encode_error(slot, error)),
-        SlotSet("reask_count", attempts),
-    ]
+    values: Dict[str, Any] = {
+        slot: None,
+        "reask_error": encode_error(slot, error),
+        "reask_count": attempts,
+    }
+    if slot == "meeting_choice":
+        offered = slots.get("offered_slots") or []
+        values["offer_after"] = offered[-1] if error == "other_times" and offered else None
+    else:
+        values["email_suggestion"] = getattr(decision, "suggestion", None)
+    return values
 
 
 def error_from_this_turn(tracker: Tracker) -> str | None:

@@ -1,16 +1,25 @@
-"""The qualification form: consent, the seven questions, corrections, pausing and submitting."""
+"""The qualification form: consent, the seven questions, corrections, pausing and submitting.
+
+`ValidateLeadForm` follows the SDK's form contract: `required_slots` comes from
+bot/conversation (the question order), each turn is understood once by
+`bot.conversation.turn.decide_turn`, and the `extract_<slot>` / `validate_<slot>` methods only
+apply that decision (store the answer, say what changed, book the meeting).
+"""
 
 from __future__ import annotations
 
 import abc
-from typing import Any, Dict, List, Tuple
+from contextvars import ContextVar
+from datetime import datetime, timezone
+from typing import Any, Dict, List
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import REQUESTED_SLOT, FormValidationAction
+from rasa_sdk.types import DomainDict
 
-from actions.booking import CALLBACK, confirmation, understand_choice
+from actions.booking import CALLBACK, book_choice, confirmation, offered_slots
 from actions.common import (
     Services,
     available_responses,
@@ -20,51 +29,39 @@ from actions.common import (
     is_resuming,
     last_turn,
     metadata,
-    reask_events,
+    reask_values,
     services,
+    visitor_timezone,
 )
-from bot import answers
-from bot.answers import Status
-from bot.answers.meeting_choice import wants_other_times
 from bot.conversation.dialogue import (
-    MAX_ASKS_IN_A_ROW,
-    Turn,
     decode_error,
-    encode_error,
     filled_questions,
-    is_digression,
-    is_unknown_button,
-    next_slot,
     reask_responses,
-    skipped_value,
+    required_slots,
     times_asked_in_a_row,
     way_out_response,
 )
 from bot.conversation.outcomes import Signals
 from bot.conversation.questions import (
     DECLINED,
-    FORM_SLOTS,
     QUESTION_LABELS,
     QUESTIONS,
     SKIPPED,
     Interpretation,
     display_value,
-    interpret,
     stored_values,
 )
+from bot.conversation.turn import Decision, Kind, TurnFacts, decide_turn, detect_correction
 from bot.leads.privacy import source_from_metadata
 from bot.nurture.service import EnrollResult
 from bot.storage.enums import LeadStatus
 
 REASK_SLOTS = ("reask_error", "reask_count", "email_suggestion")
-
-
-def _yes_no(turn: Turn) -> bool | None:
-    if turn.intent == "affirm":
-        return True
-    if turn.intent == "deny":
-        return False
-    return answers.parse_yes_no(turn.text)
+FORM = "lead_form"
+# The decision for the turn being validated (one per request: the SDK shares action objects).
+_DECISION: ContextVar[Decision] = ContextVar("leadbot_turn_decision")
+Dispatcher = CollectingDispatcher
+Slots = Dict[str, Any]
 
 
 def _signals(tracker: Tracker) -> Signals:
@@ -79,29 +76,21 @@ def _signals(tracker: Tracker) -> Signals:
     )
 
 
-def _verdict(slot: str, text: str, svc: Services) -> str:
-    """ "ok" or the error code: what the question's parser makes of `text`."""
-    if slot == "meeting_choice":
-        return "ok" if wants_other_times(text) else "unclear"
-    if slot not in QUESTIONS:
-        return "ok" if answers.parse_yes_no(text) is not None else "unclear"
-    understood = interpret(slot, text, svc.answer_context())
-    return "ok" if understood.status is Status.OK else (understood.error or "not_ok")
-
-
-def _correction(
-    turn: Turn, slots: Dict[str, Any], svc: Services
-) -> Tuple[str | None, Interpretation | None]:
-    """Which earlier answer the visitor is correcting, and what the new one means."""
-    filled = filled_questions(slots)
-    found = answers.detect_correction(
-        turn.text,
-        last_filled_slot=filled[-1] if filled else None,
-        requested_slot=slots.get(REQUESTED_SLOT),
+def turn_facts(tracker: Tracker, svc: Services) -> TurnFacts:
+    """Everything `decide_turn` needs, read from the tracker once."""
+    requested = tracker.get_slot(REQUESTED_SLOT)
+    return TurnFacts(
+        turn=last_turn(tracker),
+        requested=requested,
+        slots=dict(tracker.slots),
+        context=svc.answer_context(),
+        digression_confidence=svc.settings.digression_confidence,
+        resuming=is_resuming(tracker, FORM),
+        asked_in_a_row=times_asked_in_a_row(tracker.events, requested, FORM) if requested else 0,
+        offered=offered_slots(tracker.get_slot("offered_slots")),
+        visitor_tz=visitor_timezone(tracker),
+        now=datetime.now(timezone.utc),
     )
-    if found is None or found.slot not in QUESTIONS:
-        return None, None
-    return found.slot, interpret(found.slot, found.text, svc.answer_context())
 
 
 async def _store_answer(
@@ -120,11 +109,15 @@ async def _store_answer(
     )
 
 
-class ValidateLeadForm(FormValidationAction):
-    """Decides, for each message while `lead_form` runs, what it answers (if anything).
+def _cleared() -> Dict[str, Any]:
+    return {name: None for name in REASK_SLOTS}
 
-    Returning no slot for the requested question makes Rasa reject the form for this turn,
-    so a rule can answer a digression; the form then asks the same question again.
+
+class ValidateLeadForm(FormValidationAction):
+    """Applies the turn's decision while `lead_form` runs.
+
+    Extracting nothing for the requested question makes Rasa reject the form for this turn, so
+    a rule can answer a digression; the form then asks the same question again.
     """
 
     def name(self) -> str:
@@ -132,86 +125,229 @@ class ValidateLeadForm(FormValidationAction):
 
     @guarded
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
         svc = services()
-        turn = last_turn(tracker)
-        slots = dict(tracker.slots)
-        requested = slots.get(REQUESTED_SLOT)
-        # After a digression's reply the form comes back with the same message: it was
-        # understood the first time, so only the way out is considered then.
-        resuming = is_resuming(tracker, "lead_form")
-        events: List[EventType] = []
-        if requested is None:
-            events += self._given_up_front(turn, slots, svc)
-        elif resuming:
-            pass
-        elif turn.intent == "correct_answer":
-            events += await self._correct_or_answer(dispatcher, tracker, turn, slots, svc)
-        elif not is_digression(
-            turn,
-            svc.settings.digression_confidence,
-            requested,
-            lambda: _verdict(requested, turn.text, svc),
-        ):
-            events += await self._answer(requested, turn, tracker, slots, svc)
-        if requested is not None and self._asked_again(requested, events, resuming):
-            if times_asked_in_a_row(tracker.events, requested) >= MAX_ASKS_IN_A_ROW:
-                events = await self._give_up(dispatcher, tracker, requested, slots, svc, domain)
-        for event in events:
-            slots[event["name"]] = event["value"]
-        corrected = turn.intent == "correct_answer" and any(
-            event["name"] in QUESTIONS and event["name"] != requested for event in events
-        )
-        assessed = await self._assess_when_complete(tracker, slots, svc, corrected)
-        for event in assessed:
-            slots[event["name"]] = event["value"]
-        return events + assessed + [SlotSet(REQUESTED_SLOT, next_slot(slots))]
+        decision = decide_turn(turn_facts(tracker, svc))
+        token = _DECISION.set(decision)
+        try:
+            events = await super().run(dispatcher, tracker, domain)
+        finally:
+            _DECISION.reset(token)
+        corrected = decision.kind is Kind.CORRECTION
+        assessed = await self._assess_when_complete(tracker, svc, corrected)
+        if not assessed:
+            return events
+        # The score decides whether a meeting is offered: the next question may have changed.
+        tracker.add_slots(assessed)
+        asked_next = await self.next_requested_slot(dispatcher, tracker, domain)
+        return [e for e in events if e["name"] != REQUESTED_SLOT] + assessed + [asked_next]
 
-    @staticmethod
-    def _asked_again(requested: str, events: List[EventType], resuming: bool) -> bool:
-        """Whether this turn ends with the same question asked again."""
-        if resuming:
-            return True
-        if SlotSet("reask_error", encode_error(requested, "other_times")) in events:
-            return False  # "show me later times" is a request, not a failed answer
-        return SlotSet(requested, None) in events
-
-    async def _give_up(
+    async def required_slots(
         self,
+        domain_slots: List[str],
         dispatcher: CollectingDispatcher,
         tracker: Tracker,
+        domain: DomainDict,
+    ) -> List[str]:
+        """The questions and their order come from bot/conversation (meeting step included)."""
+        return required_slots(tracker.slots)
+
+    async def next_requested_slot(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> EventType:
+        """Always say which question is next (the SDK leaves it to Rasa when the list equals
+        the domain's, but a score or a correction can change it within this turn)."""
+        required = await self.required_slots([], dispatcher, tracker, domain)
+        missing = (slot for slot in required if tracker.slots.get(slot) is None)
+        return SlotSet(REQUESTED_SLOT, next(missing, None))
+
+    # -- extraction: the decision's value for each slot it fills --------------------------------
+
+    @staticmethod
+    def _extracted(slot: str) -> Dict[str, Any]:
+        fills, value = _DECISION.get().value_for(slot)
+        return {slot: value} if fills else {}
+
+    async def extract_consent(self, _: Dispatcher, tracker: Tracker, domain: DomainDict) -> Slots:
+        return self._extracted("consent")
+
+    async def extract_nurture_consent(
+        self, _: Dispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Slots:
+        return self._extracted("nurture_consent")
+
+    async def extract_name(self, _: Dispatcher, tracker: Tracker, domain: DomainDict) -> Slots:
+        return self._extracted("name")
+
+    async def extract_email(self, _: Dispatcher, tracker: Tracker, domain: DomainDict) -> Slots:
+        return self._extracted("email")
+
+    async def extract_role(self, _: Dispatcher, tracker: Tracker, domain: DomainDict) -> Slots:
+        return self._extracted("role")
+
+    async def extract_company(self, _: Dispatcher, tracker: Tracker, domain: DomainDict) -> Slots:
+        return self._extracted("company")
+
+    async def extract_company_size(
+        self, _: Dispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Slots:
+        return self._extracted("company_size")
+
+    async def extract_budget(self, _: Dispatcher, tracker: Tracker, domain: DomainDict) -> Slots:
+        return self._extracted("budget")
+
+    async def extract_timeline(self, _: Dispatcher, tracker: Tracker, domain: DomainDict) -> Slots:
+        return self._extracted("timeline")
+
+    async def extract_meeting_choice(
+        self, _: Dispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Slots:
+        return self._extracted("meeting_choice")
+
+    # -- validation: apply the decision ---------------------------------------------------------
+
+    async def validate_consent(
+        self, _: Any, dispatcher: Dispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Slots:
+        return await self._apply("consent", dispatcher, tracker, domain)
+
+    async def validate_nurture_consent(
+        self, _: Any, dispatcher: Dispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Slots:
+        return await self._apply("nurture_consent", dispatcher, tracker, domain)
+
+    async def validate_name(
+        self, _: Any, dispatcher: Dispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Slots:
+        return await self._apply("name", dispatcher, tracker, domain)
+
+    async def validate_email(
+        self, _: Any, dispatcher: Dispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Slots:
+        return await self._apply("email", dispatcher, tracker, domain)
+
+    async def validate_role(
+        self, _: Any, dispatcher: Dispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Slots:
+        return await self._apply("role", dispatcher, tracker, domain)
+
+    async def validate_company(
+        self, _: Any, dispatcher: Dispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Slots:
+        return await self._apply("company", dispatcher, tracker, domain)
+
+    async def validate_company_size(
+        self, _: Any, dispatcher: Dispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Slots:
+        return await self._apply("company_size", dispatcher, tracker, domain)
+
+    async def validate_budget(
+        self, _: Any, dispatcher: Dispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Slots:
+        return await self._apply("budget", dispatcher, tracker, domain)
+
+    async def validate_timeline(
+        self, _: Any, dispatcher: Dispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Slots:
+        return await self._apply("timeline", dispatcher, tracker, domain)
+
+    async def validate_meeting_choice(
+        self, _: Any, dispatcher: Dispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Slots:
+        return await self._apply("meeting_choice", dispatcher, tracker, domain)
+
+    async def _apply(
+        self, slot: str, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[str, Any]:
+        decision = _DECISION.get()
+        if decision.also is not None and decision.also.slot == slot:
+            decision = decision.also
+        svc = services()
+        if decision.kind is Kind.UP_FRONT:
+            return {slot: decision.given[slot]}  # kept in the conversation until consent
+        if decision.kind is Kind.REASK:
+            return reask_values(slot, decision.error or "invalid", tracker.slots, decision)
+        if decision.kind is Kind.WAY_OUT:
+            return await self._give_up(slot, decision, dispatcher, tracker, svc, domain)
+        if decision.kind is Kind.CORRECTION:
+            assert decision.interpretation is not None
+            await _store_answer(svc, tracker, decision.interpretation, last_turn(tracker).text)
+            dispatcher.utter_message(
+                response="utter_correction_applied",
+                label=QUESTION_LABELS[slot],
+                value=display_value(slot, decision.value),
+            )
+            return {slot: decision.value}
+        if decision.kind is Kind.MEETING_CHOICE:
+            return await book_choice(decision.value, tracker, svc)
+        if slot in ("consent", "nurture_consent"):
+            return await self._consent(slot, decision.value, tracker, svc)
+        assert decision.interpretation is not None
+        await _store_answer(svc, tracker, decision.interpretation, last_turn(tracker).text)
+        return {slot: decision.value, **_cleared()}
+
+    @staticmethod
+    async def _consent(slot: str, granted: bool, tracker: Tracker, svc: Services) -> Dict[str, Any]:
+        version = svc.settings.consent_text_version
+        values: Dict[str, Any] = {slot: granted, **_cleared()}
+        if slot == "nurture_consent":
+            await blocking(svc.leads.record_nurture_consent, tracker.sender_id, granted, version)
+            return values
+        given = filled_questions(tracker.slots)
+        if not granted:
+            # Nothing is stored; drop anything given up front from the conversation too.
+            return {**values, **{question: None for question in given}}
+        source = source_from_metadata(metadata(tracker))
+        await blocking(svc.leads.start, tracker.sender_id, version, source)
+        ctx = svc.answer_context()
+        for question in given:
+            understood = stored_values(question, tracker.slots[question], ctx)
+            await blocking(
+                svc.leads.record_answer,
+                tracker.sender_id,
+                question,
+                None,
+                understood.status.value,
+                understood.lead_values,
+            )
+        return values
+
+    @staticmethod
+    async def _give_up(
         slot: str,
-        slots: Dict[str, Any],
+        decision: Decision,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
         svc: Services,
-        domain: Dict[str, Any],
-    ) -> List[EventType]:
+        domain: DomainDict,
+    ) -> Dict[str, Any]:
         """Asked three times in a row: offer a way out (skip it, or a person) and move on."""
         dispatcher.utter_message(
             response=way_out_response(slot, available_responses(domain)),
             sales_email=svc.settings.sales_contact_email,
         )
-        value = skipped_value(slot, SKIPPED, CALLBACK)
-        events: List[EventType] = [SlotSet(slot, value), *self._clear_reask()]
+        values: Dict[str, Any] = {slot: decision.value, **_cleared()}
         if slot == "consent":
             # No clear yes is no consent: nothing stored, answers given up front dropped.
-            return events + [SlotSet(question, None) for question in filled_questions(slots)]
+            return {**values, **{q: None for q in filled_questions(tracker.slots)}}
         if slot == "nurture_consent":
             version = svc.settings.consent_text_version
             await blocking(svc.leads.record_nurture_consent, tracker.sender_id, False, version)
         elif slot in QUESTIONS and tracker.get_slot("consent") is True:
             await blocking(svc.leads.record_answer, tracker.sender_id, slot, None, SKIPPED, {})
-        return events
+        return values
 
     @staticmethod
     async def _assess_when_complete(
-        tracker: Tracker, slots: Dict[str, Any], svc: Services, corrected: bool = False
+        tracker: Tracker, svc: Services, corrected: bool
     ) -> List[EventType]:
         """Once every question is answered: score the lead, and offer a meeting if it's hot.
 
         A correction before a meeting is booked scores again ("actually we're 5 people" may
         no longer be worth a rep's time, or now is).
         """
+        slots = tracker.slots
         if slots.get("consent") is not True or slots.get("meeting_choice") is not None:
             return []
         if slots.get("lead_tier") is not None and not corrected:
@@ -225,103 +361,6 @@ class ValidateLeadForm(FormValidationAction):
             SlotSet("lead_tier", result.tier),
             SlotSet("meeting_offered", svc.outcomes.offers_meeting(result.tier)),
         ]
-
-    @staticmethod
-    def _given_up_front(turn: Turn, slots: Dict[str, Any], svc: Services) -> List[EventType]:
-        """Email or role in the message that started the form ("I'm the CTO, want a demo")."""
-        events = []
-        for slot in ("email", "role"):
-            if slots.get(slot) is None and turn.entities.get(slot):
-                understood = interpret(slot, turn.entities[slot], svc.answer_context())
-                if understood.accepted:
-                    events.append(SlotSet(slot, understood.slot_value))
-        return events
-
-    async def _correct_or_answer(
-        self,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        turn: Turn,
-        slots: Dict[str, Any],
-        svc: Services,
-    ) -> List[EventType]:
-        """A correction if one can be applied; otherwise the message is tried as the answer to
-        the question being asked ("in about 2 months" is no correction, whatever the NLU says).
-        Only a correction aimed at an answer but unusable steps aside for
-        action_apply_correction to explain."""
-        slot, understood = _correction(turn, slots, svc)
-        if slot is not None and understood is not None and understood.accepted:
-            await _store_answer(svc, tracker, understood, turn.text)
-            dispatcher.utter_message(
-                response="utter_correction_applied",
-                label=QUESTION_LABELS[slot],
-                value=display_value(slot, understood.slot_value),
-            )
-            return [SlotSet(slot, understood.slot_value)]
-        requested = slots[REQUESTED_SLOT]
-        answered = await self._answer(requested, turn, tracker, slots, svc)
-        if slot is None or any(
-            event["name"] == requested and event["value"] is not None for event in answered
-        ):
-            return answered
-        return []  # action_apply_correction says what was wrong with the correction
-
-    async def _answer(
-        self, slot: str, turn: Turn, tracker: Tracker, slots: Dict[str, Any], svc: Services
-    ) -> List[EventType]:
-        if slot == "meeting_choice":
-            return await understand_choice(turn, tracker, slots, svc)
-        if is_unknown_button(turn):
-            return self._rejected(slot, "unknown_button", None, slots)
-        if slot in ("consent", "nurture_consent"):
-            return await self._consent(slot, turn, tracker, slots, svc)
-        text = turn.text
-        if slot == "email" and slots.get("email_suggestion") and _yes_no(turn) is True:
-            text = slots["email_suggestion"]  # "yes" to "did you mean …?"
-        understood = interpret(slot, text, svc.answer_context())
-        if not understood.accepted:
-            return self._rejected(slot, understood.error or "invalid", understood.suggestion, slots)
-        await _store_answer(svc, tracker, understood, turn.text)
-        return [SlotSet(slot, understood.slot_value), *self._clear_reask()]
-
-    async def _consent(
-        self, slot: str, turn: Turn, tracker: Tracker, slots: Dict[str, Any], svc: Services
-    ) -> List[EventType]:
-        granted = _yes_no(turn)
-        if granted is None:
-            return self._rejected(slot, "unclear", None, slots)
-        version = svc.settings.consent_text_version
-        events: List[EventType] = [SlotSet(slot, granted), *self._clear_reask()]
-        if slot == "nurture_consent":
-            await blocking(svc.leads.record_nurture_consent, tracker.sender_id, granted, version)
-            return events
-        if not granted:
-            # Nothing is stored; drop anything given up front from the conversation too.
-            return events + [SlotSet(question, None) for question in filled_questions(slots)]
-        source = source_from_metadata(metadata(tracker))
-        await blocking(svc.leads.start, tracker.sender_id, version, source)
-        ctx = svc.answer_context()
-        for question in filled_questions(slots):
-            understood = stored_values(question, slots[question], ctx)
-            await blocking(
-                svc.leads.record_answer,
-                tracker.sender_id,
-                question,
-                None,
-                understood.status.value,
-                understood.lead_values,
-            )
-        return events
-
-    @staticmethod
-    def _rejected(
-        slot: str, error: str, suggestion: str | None, slots: Dict[str, Any]
-    ) -> List[EventType]:
-        return [*reask_events(slot, error, slots), SlotSet("email_suggestion", suggestion)]
-
-    @staticmethod
-    def _clear_reask() -> List[EventType]:
-        return [SlotSet(name, None) for name in REASK_SLOTS]
 
 
 class AskForSlot(Action, abc.ABC):
@@ -357,10 +396,41 @@ class AskForSlot(Action, abc.ABC):
         return []
 
 
-# One ask action per form slot: action_ask_consent, action_ask_name, …
-for _slot in FORM_SLOTS:
-    _class_name = "AskFor" + "".join(part.title() for part in _slot.split("_"))
-    globals()[_class_name] = type(_class_name, (AskForSlot,), {"slot": _slot})
+# One ask action per form question (the meeting's is actions/booking.py's AskForMeeting).
+class AskForConsent(AskForSlot):
+    slot = "consent"
+
+
+class AskForNurtureConsent(AskForSlot):
+    slot = "nurture_consent"
+
+
+class AskForName(AskForSlot):
+    slot = "name"
+
+
+class AskForEmail(AskForSlot):
+    slot = "email"
+
+
+class AskForRole(AskForSlot):
+    slot = "role"
+
+
+class AskForCompany(AskForSlot):
+    slot = "company"
+
+
+class AskForCompanySize(AskForSlot):
+    slot = "company_size"
+
+
+class AskForBudget(AskForSlot):
+    slot = "budget"
+
+
+class AskForTimeline(AskForSlot):
+    slot = "timeline"
 
 
 class BeginQualification(Action):
@@ -470,11 +540,11 @@ class ApplyCorrection(Action):
         if not filled_questions(slots):
             dispatcher.utter_message(response="utter_correction_nothing_yet")
             return []
-        turn = last_turn(tracker)
-        slot, understood = _correction(turn, slots, svc)
-        if slot is None or understood is None:
+        understood = detect_correction(turn_facts(tracker, svc))
+        if understood is None:
             dispatcher.utter_message(response="utter_correction_unclear")
             return []
+        slot = understood.slot
         if not understood.accepted:
             response = reask_responses(
                 slot,
@@ -485,7 +555,7 @@ class ApplyCorrection(Action):
             )[0]
             dispatcher.utter_message(response=response, suggestion=understood.suggestion or "")
             return []
-        await _store_answer(svc, tracker, understood, turn.text)
+        await _store_answer(svc, tracker, understood, last_turn(tracker).text)
         dispatcher.utter_message(
             response="utter_correction_applied",
             label=QUESTION_LABELS[slot],

@@ -142,6 +142,7 @@ def parse_name(text: str) -> Parsed[str]:
 
 _COMPANY_LEAD = re.compile(
     r"^(i (currently )?(work|am working|'m working) (at|for|with|in)( a company called)?"
+    r"|i (study|am studying|'m studying|'m a student) (at|in)( the)?"
     r"|(i'?m|i am) (currently )?(at|with|from|employed (at|by))"
     r"|we are|we'?re|it'?s|it is|this is|i represent|i'?m representing|representing"
     r"|(the |my |our )?(company|employer|organi[sz]ation|firm|business|startup|agency)"

@@ -53,6 +53,10 @@ class Turn:
 # Digressions whose wording overlaps real answers ("later this year" reads like "later");
 # for questions whose answers have a shape a parser can confirm, a parsed answer wins.
 SOFT_DIGRESSIONS = frozenset({"stop_form", "goodbye", "out_of_scope"})
+# Questions to the bot: one not phrased as a question, that parses as the answer, is the answer.
+QUESTION_INTENTS = frozenset(
+    {"ask_what_you_do", "ask_pricing", "ask_why_needed", "ask_security", "bot_challenge", "clarify"}
+)
 SHAPED_ANSWERS = frozenset({"email", "company_size", "budget", "timeline", "meeting_choice"})
 # Answers that are attempts, just unusable ones (markup, a wall of text): they get the
 # question's specific re-ask rather than the off-topic reply.
@@ -93,9 +97,25 @@ def is_digression(
     if verdict in MALFORMED_ANSWERS:
         # A wall of text or markup says little about intent; re-ask the question instead.
         return False
-    if turn.intent in SOFT_DIGRESSIONS and requested_slot in SHAPED_ANSWERS:
-        return verdict != "ok"
+    if requested_slot in SHAPED_ANSWERS and verdict == "ok":
+        if turn.intent in SOFT_DIGRESSIONS:
+            return False
+        if turn.intent in QUESTION_INTENTS:
+            # "we don't have any budget for this" is an answer, whatever the NLU says, unless
+            # it is asked as a question ("what's the price for 10 people?").
+            return looks_like_a_question(turn.text)
     return True
+
+
+_QUESTION = re.compile(
+    r"\?\s*$|^\s*(what|why|how|who|where|which|do|does|did|is|are|can|could|would|will|should)\b",
+    re.IGNORECASE,
+)
+
+
+def looks_like_a_question(text: str) -> bool:
+    """A message phrased as a question (a question mark, or a question word first)."""
+    return bool(_QUESTION.search(text))
 
 
 def required_slots(slots: Mapping[str, Any]) -> List[str]:
@@ -167,7 +187,6 @@ def filled_questions(slots: Mapping[str, Any]) -> Sequence[str]:
 # No question is asked more than this many times in a row: after that the visitor is offered
 # a way out (skip it, or talk to a person) and the form moves on.
 MAX_ASKS_IN_A_ROW = 3
-_FORM_QUESTIONS = frozenset((*FORM_SLOTS, "meeting_choice"))
 
 
 def times_asked_in_a_row(
@@ -177,9 +196,9 @@ def times_asked_in_a_row(
 
     `events` are the tracker's events as plain dicts, oldest first. Every time the form asks a
     question it sets `requested_slot`, so those are counted. Counting stops at another
-    question, an accepted answer (to any question: a correction is progress too), the form
-    ending (a pause), or the start of the conversation. While the form validates, Rasa appends
-    `requested_slot` and the form's own action to the events: that tail is no ask.
+    question, the form ending (a pause), or the start of the conversation — not at a
+    correction of an earlier answer, after which the same question comes again. While the form
+    validates, Rasa appends `requested_slot` and the form's own action: that tail is no ask.
     """
     events = list(events)
     for index in range(len(events) - 1, -1, -1):
@@ -196,7 +215,7 @@ def times_asked_in_a_row(
                 if value != slot:
                     break
                 count += 1
-            elif name in _FORM_QUESTIONS and value is not None:
+            elif name == slot and value is not None:
                 break
         elif kind == "active_loop" and event.get("name") is None:
             break

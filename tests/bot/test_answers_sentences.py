@@ -290,6 +290,7 @@ COMPANY_SENTENCES = [
     ("Acme Corp, but we're being acquired", "Acme Corp"),
     ("it's a small agency called Moss & Pine", "Moss & Pine"),
     ("I work at Hooli in their Berlin office", "Hooli"),
+    ("I study at the University of Leeds", "University of Leeds"),
     ("I'm a freelancer so just myself", "Self-employed"),
     ("I work for myself", "Self-employed"),
 ]

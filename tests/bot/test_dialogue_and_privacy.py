@@ -42,7 +42,18 @@ def turn(intent: str, confidence: float = 0.9, text: str = "") -> Turn:
 )
 def test_is_digression(intent, confidence, slot, parses, expected) -> None:  # type: ignore[no-untyped-def]
     verdict = parses if isinstance(parses, str) else ("ok" if parses else "no_number")
-    assert is_digression(turn(intent, confidence), 0.5, slot, lambda: verdict) is expected
+    said = turn(intent, confidence, text="what does it cost?")
+    assert is_digression(said, 0.5, slot, lambda: verdict) is expected
+
+
+def test_an_answer_the_nlu_took_for_a_question_is_an_answer() -> None:
+    no_budget = turn("ask_why_needed", 0.8, text="we don't have any budget for this")
+    assert is_digression(no_budget, 0.5, "budget", lambda: "ok") is False
+    asked = turn("ask_pricing", 0.8, text="what's the price for a team of 10")
+    assert is_digression(asked, 0.5, "company_size", lambda: "ok") is True
+    # Privacy and people requests always win, parsed or not.
+    forget = turn("delete_data", 0.8, text="please delete jo@x.io from your lists")
+    assert is_digression(forget, 0.5, "email", lambda: "ok") is True
 
 
 @pytest.mark.parametrize(
