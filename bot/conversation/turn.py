@@ -19,9 +19,11 @@ from bot.answers.meeting_choice import parse_slot_choice, wants_other_times
 from bot.conversation.dialogue import (
     MAX_ASKS_IN_A_ROW,
     Turn,
+    decode_error,
     filled_questions,
     is_digression,
     is_unknown_button,
+    looks_like_a_question,
     skipped_value,
 )
 from bot.conversation.questions import (
@@ -111,9 +113,19 @@ def decide_turn(facts: TurnFacts) -> Decision:
     if is_digression(
         facts.turn, facts.digression_confidence, requested, lambda: answer.get().error or "ok"
     ):
-        kind = Kind.CLARIFY if facts.turn.intent == "clarify" else Kind.DIGRESSION
-        return Decision(kind, requested, intent=facts.turn.intent)
+        if facts.turn.intent != "clarify":
+            return Decision(Kind.DIGRESSION, requested, intent=facts.turn.intent)
+        if looks_like_a_question(facts.turn.text) or not _failed_before(facts):
+            return Decision(Kind.CLARIFY, requested, intent="clarify")
+        # "hmm, many" after an unusable answer is another try: the re-ask explains, with
+        # an example (and, after two, why we ask).
     return _reask_or_way_out(facts, answer.get())
+
+
+def _failed_before(facts: TurnFacts) -> bool:
+    """Whether the visitor's last answer to this question was unusable."""
+    failed_slot, _ = decode_error(facts.slots.get("reask_error"))
+    return failed_slot == facts.requested
 
 
 def _up_front(facts: TurnFacts) -> Decision:

@@ -71,6 +71,29 @@ def facts(
         # digressions and "what do you mean?"
         (facts("what does it cost?", "ask_pricing"), Kind.DIGRESSION, "budget", None),
         (facts("what do you mean?", "clarify"), Kind.CLARIFY, "budget", None),
+        # ...but a vague word after an unusable answer is another try: re-asked with an example
+        (
+            facts(
+                "hmm, many",
+                "clarify",
+                "company_size",
+                slots={"reask_error": "company_size:no_number"},
+            ),
+            Kind.REASK,
+            "company_size",
+            None,
+        ),
+        (
+            facts(
+                "what do you mean?",
+                "clarify",
+                "company_size",
+                slots={"reask_error": "company_size:no_number"},
+            ),
+            Kind.CLARIFY,
+            "company_size",
+            None,
+        ),
         (facts("/message_too_long", "message_too_long", "name"), Kind.DIGRESSION, "name", None),
         # a message that parses as the answer is one, unless it is asked as a question
         (facts("we don't have any budget for this", "ask_why_needed"), Kind.ANSWER, "budget", 0),
