@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any, Dict, List
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import AllSlotsReset, EventType
+from rasa_sdk.events import AllSlotsReset, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import blocking, guarded, services
-from bot.conversation.questions import SKIPPED
+from actions.common import blocking, guarded, metadata, services, visitor_timezone
+from bot.handoff.notify import wait_text
+from bot.handoff.service import Outcome
+from bot.storage.enums import LeadStatus
 
 
 class ForgetMe(Action):
@@ -45,7 +47,9 @@ class ShowMyData(Action):
 
 
 class Handoff(Action):
-    """Flags the lead for a person; without consent, tells the visitor how to reach one."""
+    """Queues the visitor for a person (recorded, and the rep emailed and told on Slack through
+    the outbox, before anything is said) and says what happens next: a rep was asked to join
+    this chat, or nobody is working right now (then: book a call or leave a message)."""
 
     def name(self) -> str:
         return "action_handoff"
@@ -55,14 +59,53 @@ class Handoff(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[EventType]:
         svc = services()
-        email = tracker.get_slot("email")
-        flagged = False
-        if tracker.get_slot("consent") is True:
-            flagged = await blocking(svc.leads.request_human, tracker.sender_id)
-        if flagged and email not in (None, SKIPPED):
-            dispatcher.utter_message(response="utter_handoff", email=email)
+        consented = tracker.get_slot("consent") is True
+        interrupted = (tracker.active_loop or {}).get("name") == "lead_form"
+        if interrupted and consented:  # "continue" (or the rep handing back) resumes it
+            await blocking(svc.leads.set_status, tracker.sender_id, LeadStatus.PAUSED)
+        locale = metadata(tracker).get("locale")
+        requested = await blocking(
+            lambda: svc.handoffs.request_live(
+                tracker.sender_id,
+                visitor_tz=visitor_timezone(tracker),
+                locale=locale if isinstance(locale, str) else None,
+                form_interrupted=interrupted,
+            )
+        )
+        response = {
+            Outcome.OFF_HOURS: "utter_handoff_off_hours",
+            Outcome.ALREADY_OPEN: "utter_handoff_already_asked",
+        }.get(requested.outcome, "utter_handoff_requested")
+        dispatcher.utter_message(
+            response=response,
+            rep_name=requested.rep.name if requested.rep else "our sales team",
+            wait=wait_text(svc.settings.handoff_wait_seconds),
+        )
+        return []
+
+
+class LeaveMessage(Action):
+    """Emails what the visitor wrote (handoff_message_form) to the rep of their handoff."""
+
+    def name(self) -> str:
+        return "action_leave_message"
+
+    @guarded
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[EventType]:
+        svc = services()
+        text = tracker.get_slot("handoff_message") or ""
+        sent = await blocking(svc.handoffs.leave_message, tracker.sender_id, text)
+        current = await blocking(svc.handoffs.current, tracker.sender_id) if sent else None
+        if sent:
+            dispatcher.utter_message(
+                response="utter_handoff_message_sent",
+                rep_name=(current.rep_name if current else None) or "our sales team",
+            )
         else:
             dispatcher.utter_message(
-                response="utter_handoff_no_contact", sales_email=svc.settings.sales_contact_email
+                response="utter_handoff_message_not_sent",
+                sales_email=svc.settings.sales_contact_email,
             )
-        return []
+        return [SlotSet("handoff_message", None)]

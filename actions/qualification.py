@@ -480,13 +480,14 @@ class SubmitLead(Action):
         has_email = email not in (None, SKIPPED)
         sales_email = svc.settings.sales_contact_email
         if choice == CALLBACK:
-            await blocking(svc.leads.request_human, tracker.sender_id)
+            requested = await blocking(svc.handoffs.request_callback, tracker.sender_id)
             dispatcher.utter_message(
                 response="utter_callback_requested"
                 if has_email
                 else "utter_callback_requested_no_email",
                 email=email,
                 sales_email=sales_email,
+                rep_name=requested.rep.name if requested and requested.rep else "our sales team",
             )
         elif choice:
             manage_url = await blocking(svc.outcomes.manage_url, tracker.sender_id)

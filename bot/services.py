@@ -21,6 +21,7 @@ from bot.config.settings import Settings
 from bot.conversation.outcomes import Outcomes
 from bot.conversation.questions import AnswerContext
 from bot.crm import events as crm_events
+from bot.handoff.service import HandoffService
 from bot.leads.retention import RetentionReport, run_retention
 from bot.leads.store import LeadStore
 from bot.nurture.service import NurtureService, load_nurture
@@ -43,6 +44,7 @@ class Services:
     nurture: NurtureService
     outbox: Outbox
     outcomes: Outcomes
+    handoffs: HandoffService
     calendars: CalendarSync | None = None
 
     def answer_context(self) -> AnswerContext:
@@ -120,5 +122,14 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
             retry_for=timedelta(hours=settings.outbox_retry_hours),
         ),
         outcomes=Outcomes(leads, rules, booking, nurture),
+        handoffs=HandoffService(
+            engine,
+            reps,
+            clock,
+            urls,
+            wait_seconds=settings.handoff_wait_seconds,
+            sales_email=settings.sales_email,
+            rep_webhook_url=settings.rep_webhook_url,
+        ),
         calendars=calendars,
     )

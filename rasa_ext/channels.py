@@ -43,6 +43,7 @@ from bot.edge.chat import (
 from bot.edge.gate import ChannelGate
 from bot.edge.replay import StillProcessing
 from bot.runtime.privacy_log import remember_message
+from rasa_ext import paused
 
 log = logging.getLogger(__name__)
 
@@ -186,7 +187,8 @@ def never_silent(
     """Wraps Rasa's message handler so a turn that produced no reply gets `no_reply_text`.
 
     Every turn of this bot answers something; no answer means a part is down (the action
-    server, the database): say so rather than leave the visitor waiting.
+    server, the database): say so rather than leave the visitor waiting. The exception is a
+    conversation a person has taken over (rasa_ext/paused.py): there the bot is silent.
     """
 
     async def handle(message: UserMessage) -> None:
@@ -194,7 +196,11 @@ def never_silent(
             await on_new_message(message)
         finally:
             channel = message.output_channel
-            if isinstance(channel, CollectingOutputChannel) and not channel.messages:
+            if (
+                isinstance(channel, CollectingOutputChannel)
+                and not channel.messages
+                and not paused.is_paused(message.sender_id)
+            ):
                 await channel.send_text_message(message.sender_id, no_reply_text)
 
     return handle

@@ -35,6 +35,8 @@ from rasa.shared.core.events import ActionExecuted, Event
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
+from rasa_ext import paused
+
 logger = logging.getLogger(__name__)
 
 ERASURE_ACTION = "action_forget_me"
@@ -121,6 +123,9 @@ class ErasableSQLTrackerStore(SQLTrackerStore):
 
     # -- writing -------------------------------------------------------------------------
     async def save(self, tracker: DialogueStateTracker) -> None:
+        # Taken over by a person (rasa_ext/paused.py): the channel must not apologise for
+        # the silence of this turn.
+        paused.remember(tracker.sender_id, tracker.is_paused())
         # A tracker this store read or saved knows which prefix of its events is stored; one
         # made elsewhere (a tool, a copy without the mark) is counted as Rasa does.
         stored: _Stored | None = getattr(tracker, STORED_ATTRIBUTE, None)

@@ -22,6 +22,11 @@ PAYLOAD_ONLY_INTENTS = (
     "choose_meeting",
     "other_times",
     "request_callback",
+    # Triggered by the web process through Rasa's API (bot/web/handoff.py), or a button.
+    "handoff_timeout",
+    "handoff_returned",
+    "handoff_closed",
+    "leave_message",
 )
 UNUSED = re.compile(r"The utterance '(utter_\w+)' is not used in any story or rule")
 

@@ -3,6 +3,8 @@ the machine has it), each created empty for the test and dropped after."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 from typing import Iterator
@@ -107,3 +109,86 @@ def stack(tmp_path_factory: pytest.TempPathFactory):
     mail.stop()
     crm_server.shutdown()
     crm_server.server_close()
+
+
+HANDOFF_WAIT_SECONDS = 15
+HANDOFF_REP_PASSWORD = "correct horse battery staple"
+
+
+def handoff_reps_file(folder: Path) -> Path:
+    """Reps for the handoff stack: Hana works around the clock (the default segment); Olaf,
+    for visitors in Antarctica/ zones, only on a weekday three days from today, so never now."""
+    from datetime import datetime, timezone
+
+    days = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    never_today = days[(datetime.now(timezone.utc).weekday() + 3) % 7]
+    always = "\n".join(f'      {day}: "00:00-24:00"' for day in days)
+    path = folder / "reps.yml"
+    path.write_text(
+        f"""reps:
+  - name: Hana Always
+    email: hana@example.com
+    timezone: UTC
+    working_hours:
+{always}
+  - name: Olaf Offline
+    email: olaf@example.com
+    timezone: UTC
+    working_hours:
+      {never_today}: "09:00-10:00"
+segments:
+  - id: closed
+    when: {{timezone_prefixes: ["Antarctica/"]}}
+    reps: [olaf@example.com]
+  - id: default
+    reps: [hana@example.com]
+default_segment: default
+"""
+    )
+    return path
+
+
+@pytest.fixture(scope="session")
+def handoff_stack(tmp_path_factory: pytest.TempPathFactory):
+    """A second real stack for live handoff (tests/e2e/test_handoff.py, the browser test): a
+    rep always working, one never, a short HANDOFF_WAIT_SECONDS, and a local Slack receiver."""
+    from bot.config.settings import Settings
+    from bot.runtime.model import current_model
+    from tests.e2e.mail import MailSink
+    from tests.e2e.slack import SlackReceiver
+    from tests.e2e.stack import free_port, start_stack, stop_stack
+
+    if current_model(Settings.from_env().model_dir) is None:
+        pytest.fail("no trained model for the current data: run `make train` (make test does)")
+    folder = tmp_path_factory.mktemp("handoff-stack")
+    mail = MailSink(free_port()).start()
+    slack = SlackReceiver().start()
+    running = start_stack(
+        folder,
+        {
+            "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": str(mail.port),
+            "SMTP_STARTTLS": "false",
+            "WORKER_POLL_SECONDS": "0.5",
+            "REPS_FILE": str(handoff_reps_file(folder)),
+            "HANDOFF_WAIT_SECONDS": str(HANDOFF_WAIT_SECONDS),
+            "REP_WEBHOOK_URL": slack.url,
+        },
+    )
+    running.mail = mail
+    running.slack = slack  # type: ignore[attr-defined]
+    for email in ("hana@example.com", "olaf@example.com"):  # the reps' inbox accounts
+        subprocess.run(
+            [sys.executable, "-m", "bot", "reps", "set-password", email, "--password-stdin"],
+            cwd=Path(__file__).resolve().parents[1],
+            env=running.env,
+            input=HANDOFF_REP_PASSWORD + "\n",
+            text=True,
+            capture_output=True,
+            check=True,
+        )
+    yield running
+    if running.process.poll() is None:
+        stop_stack(running)
+    slack.stop()
+    mail.stop()

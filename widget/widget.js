@@ -22,6 +22,8 @@
   var TRANSCRIPT_MAX = 200;
   var TRANSCRIPT_DAYS = 30;
   var BACKOFF_S = [1, 2, 4, 8, 15, 30];
+  var POLL_HOLD_S = 25; // how long the server holds a long-poll
+  var HANDOFF_OPEN = ["waiting", "live", "missed"]; // a person may still write
 
   var STRINGS = {
     en: {
@@ -238,6 +240,26 @@
         }, function (error) {
           throw TransportError(error && error.name === "AbortError" ? "timeout" : "network", true, 0, 0);
         }).finally(function () { clearTimeout(timer); });
+      },
+      // Long-poll for what a person (or the bot, on its own) says while a handoff is open:
+      // the server holds the request up to 25 s. Resolves {messages, cursor, state}.
+      poll: function (sender, cursor, sessionToken) {
+        var controller = typeof AbortController === "function" ? new AbortController() : null;
+        var timer = setTimeout(function () { if (controller) controller.abort(); }, (POLL_HOLD_S + timeoutS) * 1000);
+        var q = "?sender=" + encodeURIComponent(sender) + (cursor === null ? "" : "&after=" + cursor) +
+          (sessionToken ? "&session=" + encodeURIComponent(sessionToken) : "");
+        return fetch(server + "/webhooks/widget/events" + q, {
+          method: "GET", mode: "cors", credentials: "omit", cache: "no-store",
+          signal: controller ? controller.signal : undefined
+        }).then(function (response) {
+          return response.json().catch(function () { return null; }).then(function (body) {
+            if (response.ok && body && Array.isArray(body.messages)) return body;
+            var retryable = response.status >= 500 || response.status === 429 || response.status === 0;
+            throw TransportError((body && body.error) || "http_" + response.status, retryable, 0, response.status);
+          });
+        }, function (error) {
+          throw TransportError(error && error.name === "AbortError" ? "timeout" : "network", true, 0, 0);
+        }).finally(function () { clearTimeout(timer); });
       }
     };
   }
@@ -335,6 +357,8 @@
     ".bubble img{display:block;max-width:100%;border-radius:8px;margin-top:4px}",
     ".meta{font-size:11.5px;color:#4b5563;margin:3px 4px 0}",
     ".meta.warn{color:#9a3412}",
+    ".author{display:block;font-size:12px;font-weight:600;color:#166534;margin-bottom:2px}",
+    ".person .bubble{border-color:#86efac;background:#f0fdf4}",
     ".replies{display:flex;flex-wrap:wrap;gap:6px;margin-top:8px}",
     ".replies button{background:#fff;color:var(--accent);border:1.5px solid var(--accent);border-radius:999px;padding:6px 13px;cursor:pointer;font-weight:550;font-size:14px}",
     ".replies button:hover{background:var(--accent);color:#fff}",
@@ -447,7 +471,8 @@
     }
 
     function renderMessage(m, showReplies) {
-      var bubble = el("div", { class: "bubble" }, [el("span", { class: "sr", text: (m.from === "user" ? t.you : titleText) + ": " })]);
+      var bubble = el("div", { class: "bubble" }, [el("span", { class: "sr", text: (m.from === "user" ? t.you : (m.author || titleText)) + ": " })]);
+      if (m.author) bubble.appendChild(el("span", { class: "author", "aria-hidden": "true", text: m.author }));
       if (m.text) renderText(bubble, m.text);
       if (m.image) {
         var src = safeUrl(m.image, ["http:", "https:"]);
@@ -456,7 +481,7 @@
       var meta = el("div", { class: "meta" + (m.status === "queued" || m.status === "failed" ? " warn" : "") }, [time(m.ts)]);
       var status = statusText(m);
       if (status) meta.appendChild(document.createTextNode(" · " + status));
-      var node = el("div", { class: "msg " + (m.from === "user" ? "user" : "bot"), "data-id": m.id }, [bubble, meta]);
+      var node = el("div", { class: "msg " + (m.from === "user" ? "user" : "bot") + (m.author ? " person" : ""), "data-id": m.id }, [bubble, meta]);
       if (m.from === "bot" && showReplies && m.buttons && m.buttons.length) {
         var group = el("div", { class: "replies", role: "group", "aria-label": t.replies });
         m.buttons.forEach(function (b) {
@@ -541,6 +566,7 @@
           if (!item.hidden) updateStatus(item.id, "sent");
           typing.hidden = true;
           replies.forEach(function (r) {
+            if (r && r.custom && HANDOFF_OPEN.indexOf(r.custom.handoff) >= 0) { state.handoff = true; save(); listen(); }
             if (!r || (typeof r.text !== "string" && !r.image)) return;
             var m = { id: uuid(), from: "bot", text: typeof r.text === "string" ? r.text : "", ts: Date.now() };
             if (Array.isArray(r.buttons)) {
@@ -572,6 +598,42 @@
           busy = false;
           save();
           if (!retryTimer) pump();
+        });
+    }
+
+    // Handoff: while a person may write, long-poll for their messages (and the bot's own)
+    var polling = false, pollFailures = 0;
+    function botMessage(r) {
+      var m = { id: uuid(), from: "bot", text: typeof r.text === "string" ? r.text : "", ts: Date.now() };
+      if (typeof r.rep_name === "string" && r.rep_name) m.author = r.rep_name.slice(0, 80);
+      if (Array.isArray(r.buttons)) {
+        m.buttons = r.buttons.filter(function (b) { return b && (b.payload || b.title); })
+          .map(function (b) { return { title: String(b.title || ""), payload: String(b.payload || b.title) }; });
+      }
+      return m;
+    }
+    function listen() {
+      if (polling || !state.handoff) return;
+      polling = true;
+      transport.poll(state.sender, typeof state.cursor === "number" ? state.cursor : null, state.session)
+        .then(function (body) {
+          pollFailures = 0;
+          (body.messages || []).forEach(function (r) {
+            if (!r || typeof r.text !== "string" || !r.text) return;
+            var m = botMessage(r);
+            append(m);
+            emit("message", { from: m.author ? "person" : "bot", text: m.text, buttons: m.buttons || [], at: performance.now() });
+          });
+          if (typeof body.cursor === "number") state.cursor = body.cursor;
+          if (HANDOFF_OPEN.indexOf(body.state) < 0) state.handoff = false;
+          save();
+          polling = false;
+          if (state.handoff) setTimeout(listen, 0);
+        }, function (error) {
+          polling = false;
+          if (!error.retryable && error.status) { state.handoff = false; save(); return; } // no such endpoint here
+          pollFailures++;
+          setTimeout(listen, 1000 * BACKOFF_S[Math.min(pollFailures, BACKOFF_S.length - 1)]);
         });
     }
 
@@ -696,7 +758,7 @@
     };
     this.reset = function () {
       local.remove(key); session.remove(key + ":proactive");
-      state = emptyState();
+      state = emptyState(); polling = false;
       render();
     };
     this.sender = function () { return state.sender; };
@@ -711,6 +773,7 @@
     if (state.open) setOpen(true, false);
     else if (o.greeting && !state.teaserDismissed && !state.messages.length) teaser.hidden = false;
     if (state.pending.length) pump(); // resend what a reload or a closed tab interrupted
+    listen(); // a person was (or may be) in this conversation before the reload
     proactive();
     save();
     emit("ready", { version: VERSION });

@@ -189,6 +189,10 @@ class Settings:
     workers: int = 2
     # Reps' calendar feeds (calendar_url in the reps file): how often the worker reads them.
     calendar_refresh_seconds: float = 300.0
+    # Handoff to a person (bot/handoff): how long a visitor waits for a rep to take over
+    # before the bot says nobody could; where handoff emails go (empty: the routed rep).
+    handoff_wait_seconds: float = 120.0
+    sales_email: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -312,4 +316,8 @@ class Settings:
             calendar_refresh_seconds=float(
                 get("CALENDAR_REFRESH_SECONDS", str(defaults.calendar_refresh_seconds))
             ),
+            handoff_wait_seconds=float(
+                get("HANDOFF_WAIT_SECONDS", str(defaults.handoff_wait_seconds))
+            ),
+            sales_email=get("SALES_EMAIL", "").strip(),
         )

@@ -211,6 +211,8 @@ RULES: Dict[str, tuple] = {
     "OUTBOX_CLAIM_SECONDS": POSITIVE_SECONDS,
     "WORKER_POLL_SECONDS": POSITIVE_SECONDS,
     "CALENDAR_REFRESH_SECONDS": POSITIVE_SECONDS,
+    "HANDOFF_WAIT_SECONDS": POSITIVE_SECONDS,
+    "SALES_EMAIL": (_is_email, "an email address"),
     "RASA_URL": HTTP_URL,
     "EVENT_BROKER_URL": (_is_amqp_url, "an amqp:// URL such as amqp://guest:guest@127.0.0.1:5672"),
     "RASA_REPLICA_PORTS": (_is_ports, "comma-separated port numbers such as 5006,5007"),

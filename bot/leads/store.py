@@ -23,6 +23,8 @@ from bot.storage.enums import ConsentPurpose, LeadStatus, Outcome
 from bot.storage.models import (
     ConsentRecord,
     ErasureAudit,
+    Handoff,
+    HandoffPush,
     Lead,
     LeadAnswer,
     Meeting,
@@ -233,7 +235,7 @@ class LeadStore:
                 .where(NurtureSend.enrollment_id.in_(enrollments))
                 .execution_options(synchronize_session=False)
             )
-            for model in (NurtureEnrollment, Meeting, OutboxItem):
+            for model in (NurtureEnrollment, Meeting, OutboxItem, Handoff, HandoffPush):
                 session.execute(
                     delete(model)
                     .where(model.conversation_id == conversation_id)

@@ -51,6 +51,7 @@ class DeliveryPurpose(str, Enum):
     NURTURE = "nurture"
     CRM = "crm"  # signed lead/meeting events (bot/crm)
     ACCOUNT = "account"  # a rep's invitation to the inbox
+    HANDOFF = "handoff"  # a visitor asked for a person, or left them a message (bot/handoff)
 
 
 class EnrollmentStatus(str, Enum):
@@ -62,3 +63,20 @@ class EnrollmentStatus(str, Enum):
 class MeetingStatus(str, Enum):
     BOOKED = "booked"
     CANCELLED = "cancelled"
+
+
+class HandoffKind(str, Enum):
+    """What the visitor asked for."""
+
+    LIVE = "live"  # a person in this chat, now
+    CALLBACK = "callback"  # a call back instead of a meeting time
+
+
+class HandoffState(str, Enum):
+    """A handoff's life (bot/handoff/state.py has the allowed moves)."""
+
+    WAITING = "waiting"  # in the queue; nobody has taken it yet
+    LIVE = "live"  # a rep has taken over the chat; the bot is silent
+    RETURNED = "returned"  # the rep handed the chat back to the bot
+    CLOSED = "closed"  # the rep closed it (or marked a call back done)
+    MISSED = "missed"  # nobody took it in time, or it came outside working hours

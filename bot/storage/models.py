@@ -28,6 +28,7 @@ from bot.clock import utc_now
 from bot.storage.enums import (
     DeliveryStatus,
     EnrollmentStatus,
+    HandoffState,
     LeadStatus,
     MeetingStatus,
     Outcome,
@@ -316,3 +317,41 @@ class RepInvite(Base):
     )
     created_at = Column(UTCDateTime, nullable=False, default=utc_now)
     expires_at = Column(UTCDateTime, nullable=False)
+
+
+class Handoff(Base):
+    """A visitor asked for a person (or a call back): who it went to, and what became of it."""
+
+    __tablename__ = "handoffs"
+
+    id = Column(Integer, primary_key=True)
+    # The id in inbox links and notifications: random, never the sender id.
+    public_id = Column(String(32), nullable=False, unique=True, default=lambda: new_public_id())
+    conversation_id = Column(String(255), nullable=False, index=True)
+    kind = Column(String(20), nullable=False)  # HandoffKind
+    state = Column(String(20), nullable=False, default=HandoffState.WAITING, index=True)
+    # The rep it was routed to (notified); the rep who took it over, when someone did.
+    rep_email = Column(String(320))
+    taken_by = Column(String(320))
+    requested_at = Column(UTCDateTime, nullable=False, default=utc_now)
+    # Nobody took it by then: the bot says so (null: nobody is waited for).
+    deadline_at = Column(UTCDateTime)
+    taken_at = Column(UTCDateTime)
+    ended_at = Column(UTCDateTime)
+    # The questions were interrupted by the request: handing back resumes them.
+    form_interrupted = Column(Boolean, nullable=False, default=False)
+    # Why it was missed: timeout | off_hours (null otherwise).
+    missed_reason = Column(String(20))
+
+
+class HandoffPush(Base):
+    """A message for the visitor's widget that no chat reply carries (a rep's message, or what
+    the bot said on its own): the widget long-polls for these. The transcript is the tracker."""
+
+    __tablename__ = "handoff_pushes"
+
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(String(255), nullable=False, index=True)
+    # {"text", "buttons"?, "rep_name"?}: the shape of a chat reply, plus who wrote it.
+    message = Column(JSON, nullable=False)
+    created_at = Column(UTCDateTime, nullable=False, default=utc_now)

@@ -171,3 +171,28 @@ def delete_conversations(engine: Engine, sender_ids: Iterable[str]) -> int:
         for start in range(0, len(ids), 500):  # stay under SQLite's bound-parameter limit
             deleted += connection.execute(query, {"ids": ids[start : start + 500]}).rowcount
     return deleted
+
+
+# Events a transcript is made of: what the visitor said, what the bot (or a rep) said, and
+# when a person took the conversation over or gave it back.
+TRANSCRIPT_TYPES = ("user", "bot", "pause", "resume")
+_TRANSCRIPT_AFTER = text(
+    "SELECT data FROM events WHERE sender_id = :sender AND type_name IN :types "
+    "AND timestamp > :after ORDER BY timestamp, id LIMIT :limit"
+).bindparams(bindparam("types", expanding=True))
+
+
+def conversation_events(
+    engine: Engine, sender_id: str, after: float = 0.0, limit: int = TRANSCRIPT_MAX_EVENTS
+) -> List[Dict[str, Any]]:
+    """The conversation's transcript events (Rasa's event dicts: messages both ways, and when a
+    person took over or gave it back) after the UNIX time `after`, oldest first; [] when the
+    store has no events table yet. The live handoff view reads it every two seconds."""
+    if not has_events_table(engine):
+        return []
+    with engine.connect() as connection:
+        rows = connection.execute(
+            _TRANSCRIPT_AFTER,
+            {"sender": sender_id, "types": list(TRANSCRIPT_TYPES), "after": after, "limit": limit},
+        ).all()
+    return [event for (data,) in rows if (event := _event(data)) is not None]

@@ -15,7 +15,7 @@ from typing import AsyncIterator, Awaitable, Callable, Iterable
 from aiohttp import ClientSession, web
 
 from bot.config.settings import Settings, origin_of
-from bot.web import context
+from bot.web import context, handoff
 from bot.web.routes import all_routes
 from bot.web.routes.widget import CLIENT_KEY, MAX_CHAT_BODY
 from bot.web.templating import PAGES_KEY, Pages
@@ -81,6 +81,7 @@ def create_app(
     app[PAGES_KEY] = Pages()
     app.cleanup_ctx.append(_client)
     app.add_routes(all_routes())
+    handoff.install(app)
     app.add_routes(list(extra_routes))
     return app
 

@@ -26,7 +26,12 @@ from bot.web import urls
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
 STATIC = HERE / "static"
-CONTENT_TYPES = {".css": "text/css", ".svg": "image/svg+xml", ".png": "image/png"}
+CONTENT_TYPES = {
+    ".css": "text/css",
+    ".js": "application/javascript",  # the live handoff view (bot/web/handoff.py)
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+}
 
 # Reps' pages and unsubscribe pages: no script at all, only our stylesheets, forms post here.
 PRIVATE_CSP = (

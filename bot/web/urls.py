@@ -32,6 +32,10 @@ INBOX_LEADS_CSV = "/inbox/leads.csv"
 LOGIN = "/inbox/login"
 LOGOUT = "/inbox/logout"
 WELCOME = "/inbox/welcome/{token}"
+INBOX_HANDOFFS = "/inbox/handoffs"
+INBOX_HANDOFF = "/inbox/handoffs/{public_id}"
+# The widget long-polls here for what a rep (or the bot, on its own) says (bot/web/handoff.py).
+WIDGET_EVENTS = "/webhooks/widget/events"
 REP_FEED = "/reps/{token}.ics"
 INVITE = "/invite/{token}.ics"
 UNSUBSCRIBE = "/unsubscribe/{token}"
@@ -100,6 +104,10 @@ class PublicUrls:
 
     def rep_feed(self, token: str) -> str:
         return self.absolute(path(REP_FEED, token=token))
+
+    def handoff(self, public_id: str) -> str:
+        """The conversation of a handoff in the reps' inbox."""
+        return self.absolute(path(INBOX_HANDOFF, public_id=public_id))
 
     def privacy(self) -> str:
         return self.absolute(PRIVACY)

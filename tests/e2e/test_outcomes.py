@@ -131,6 +131,9 @@ def test_a_hot_visitor_can_ask_for_a_call_back(stack: Stack) -> None:
     assert "call you back" in chat.click("Call me back instead")
     lead = chat.lead()
     assert lead["needs_human"] is True and lead["outcome"] != "meeting_booked"
+    # The promise is kept: the rep gets the request (and the answers) by email.
+    mail = stack.mail.wait_for(lambda m: "Call back requested: Cal Back" in str(m["Subject"]))
+    assert str(mail["To"]) == lead["rep_email"] and "cal@acme-us.com" in str(mail["Reply-To"])
 
 
 def test_typed_choices_work_too(stack: Stack) -> None:

@@ -1,0 +1,144 @@
+"""What reps are told about a handoff: an email (Jinja2 text templates beside this file) and a
+Slack Block Kit message with a plain-text fallback, both as outbox payloads. Pure functions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, List, Mapping
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+TEMPLATES = Path(__file__).parent / "templates"
+_env = Environment(
+    loader=FileSystemLoader(str(TEMPLATES)),
+    autoescape=False,  # plain-text emails; nothing here is HTML
+    undefined=StrictUndefined,
+    keep_trailing_newline=True,
+)
+
+# Slack's documented limits (api.slack.com/reference/block-kit/blocks).
+HEADER_MAX = 150
+SECTION_TEXT_MAX = 3000
+FIELD_MAX = 2000
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Everything a rep needs to know about one handoff, already formatted for people."""
+
+    kind: str  # HandoffKind value
+    visitor: str  # "Jane Doe (Acme)" or "A website visitor"
+    when: str  # the request time in the rep's zone, e.g. "Tue 2 Dec, 14:05 (Europe/Berlin)"
+    link: str  # the conversation in the inbox
+    wait_text: str = ""  # "2 minutes"
+    rep_name: str | None = None
+    page: str | None = None
+    summary: str | None = None  # the lead's answers and score (only with consent)
+    reply_to: str | None = None  # the visitor's email (only with consent)
+    score: str | None = None
+    missed_reason: str | None = None
+
+    @property
+    def headline(self) -> str:
+        if self.kind == "callback":
+            return "Call back requested"
+        if self.missed_reason == "off_hours":
+            return "Asked for a person outside working hours"
+        return "A visitor is waiting for a person in the chat"
+
+
+def wait_text(seconds: float) -> str:
+    if seconds < 90:
+        return f"{round(seconds)} seconds"
+    return f"{round(seconds / 60)} minutes"
+
+
+def email_payload(notice: Notice, to: str) -> Dict[str, Any]:
+    subject = f"{notice.headline}: {notice.visitor}"
+    payload: Dict[str, Any] = {
+        "to": [to],
+        "subject": subject[:200],
+        "text": _env.get_template("handoff_email.txt").render(notice=notice),
+    }
+    if notice.reply_to:
+        payload["reply_to"] = notice.reply_to
+    return payload
+
+
+def message_email_payload(notice: Notice, to: str, message: str) -> Dict[str, Any]:
+    payload: Dict[str, Any] = {
+        "to": [to],
+        "subject": f"Message from the website chat: {notice.visitor}"[:200],
+        "text": _env.get_template("message_email.txt").render(notice=notice, message=message),
+    }
+    if notice.reply_to:
+        payload["reply_to"] = notice.reply_to
+    return payload
+
+
+def mrkdwn(text: str) -> str:
+    """Text for Slack's mrkdwn: its three control characters escaped (visitor data is text)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def slack_message(notice: Notice) -> Dict[str, Any]:
+    """A Block Kit message (header, summary with fields, a button to the conversation, context)
+    with `text` as the fallback for notifications and Slack-compatible receivers."""
+    if notice.kind == "callback":
+        lead = f"*{mrkdwn(notice.visitor)}* asked to be called back."
+    elif notice.missed_reason == "off_hours":
+        lead = (
+            f"*{mrkdwn(notice.visitor)}* asked for a person outside working hours; the "
+            "assistant offered a call or to take a message."
+        )
+    else:
+        lead = (
+            f"*{mrkdwn(notice.visitor)}* is waiting in the chat. Take over within "
+            f"{mrkdwn(notice.wait_text)}."
+        )
+    fields: List[Mapping[str, str]] = []
+    if notice.rep_name:
+        fields.append({"type": "mrkdwn", "text": f"*Routed to*\n{mrkdwn(notice.rep_name)}"})
+    if notice.score:
+        fields.append({"type": "mrkdwn", "text": f"*Score*\n{mrkdwn(notice.score)}"})
+    if notice.page:
+        fields.append({"type": "mrkdwn", "text": f"*Page*\n{mrkdwn(_clip(notice.page, 500))}"})
+    section: Dict[str, Any] = {
+        "type": "section",
+        "text": {"type": "mrkdwn", "text": _clip(lead, SECTION_TEXT_MAX)},
+    }
+    if fields:
+        section["fields"] = [
+            {"type": "mrkdwn", "text": _clip(field["text"], FIELD_MAX)} for field in fields
+        ]
+    return {
+        "text": _clip(f"{notice.headline}: {notice.visitor} - {notice.link}", SECTION_TEXT_MAX),
+        "blocks": [
+            {
+                "type": "header",
+                "text": {"type": "plain_text", "text": _clip(notice.headline, HEADER_MAX)},
+            },
+            section,
+            {
+                "type": "actions",
+                "elements": [
+                    {
+                        "type": "button",
+                        "action_id": "open_conversation",
+                        "text": {"type": "plain_text", "text": "Open the conversation"},
+                        "url": notice.link,
+                        "style": "primary",
+                    }
+                ],
+            },
+            {
+                "type": "context",
+                "elements": [{"type": "mrkdwn", "text": f"Asked {mrkdwn(notice.when)}"}],
+            },
+        ],
+    }
