@@ -26,6 +26,7 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.runtime.privacy_log import remember_message
 from bot.runtime.tokens import bearer_matches
 from rasa_ext.sanic_fixes import answer_malformed_urls
 
@@ -114,6 +115,10 @@ def create_app(token: str, actions_package: str = "actions") -> Sanic:
             call = parse_call(request)
         except BadCall as error:
             return response.json({"error": error.code}, status=error.status)
+        for event in call["tracker"].get("events") or []:  # what the visitor typed: never logged
+            if event.get("event") == "user":
+                remember_message(event.get("text"))
+        remember_message((call["tracker"].get("latest_message") or {}).get("text"))
         try:
             result = await executor.run(call)
         except ActionExecutionRejection as error:

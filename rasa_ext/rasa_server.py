@@ -4,7 +4,8 @@ The launcher starts the Rasa server through this module rather than `python -m r
 before Rasa imports anything:
 
 - every log record of the process is redacted (bot/runtime/privacy_log.py): no email or
-  message text reaches a log, also with LOG_LEVEL=DEBUG, which Rasa reads too;
+  message text reaches a log; LOG_LEVEL=DEBUG, which Rasa reads too, is passed to Rasa as
+  INFO (Rasa's DEBUG lines are the conversation itself);
 - request bodies are capped at MAX_REQUEST_BYTES (SANIC_REQUEST_MAX_SIZE), and Sanic's own
   errors (unknown path, wrong method, too large) are JSON like every other answer;
 - the HTTP API requires the token (`--auth-token`, from RASA_AUTH_TOKEN or generated into
@@ -26,12 +27,15 @@ def main() -> None:
     from dotenv import load_dotenv
 
     from bot.config.settings import Settings
-    from bot.runtime.privacy_log import install_log_redaction
+    from bot.runtime.privacy_log import install_log_redaction, library_level
     from bot.runtime.tokens import rasa_auth_token
 
     load_dotenv()
     settings = Settings.from_env()
-    install_log_redaction()
+    install_log_redaction(settings.log_level)
+    # Rasa reads LOG_LEVEL itself: at DEBUG it prints messages, slots and trackers. It gets
+    # INFO at most; DEBUG is for Leadbot's own loggers (bot/runtime/privacy_log.py).
+    os.environ["LOG_LEVEL"] = library_level(settings.log_level)
     os.environ.setdefault("SANIC_REQUEST_MAX_SIZE", str(MAX_REQUEST_BYTES))
     os.environ.setdefault("SANIC_FALLBACK_ERROR_FORMAT", "json")  # Sanic's own 404/405/413
     from rasa_ext.sanic_fixes import answer_malformed_urls

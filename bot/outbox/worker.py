@@ -148,7 +148,10 @@ def build_worker(settings, clock: Callable[[], datetime] = utc_now) -> Worker:  
 
 
 def main(settings, once: bool = False) -> int:  # type: ignore[no-untyped-def]
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(message)s")
+    from bot.runtime.privacy_log import install_log_redaction
+
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(message)s")
+    install_log_redaction(settings.log_level)  # DEBUG for our code only, redacted either way
     worker = build_worker(settings)
     worker.install_signal_handlers()
     try:

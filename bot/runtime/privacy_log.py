@@ -32,6 +32,7 @@ QUOTED_MESSAGE = re.compile(
 )
 JSON_TEXT = re.compile(r"""(?P<lead>['"](?:text|message)['"]\s*:\s*)""" + _QUOTED)
 TOKEN = re.compile(r"(?P<lead>[?&](?:token|access_token)=)[^&\s'\"]+", re.IGNORECASE)
+OWN_LOGGERS = ("bot", "rasa_ext", "actions")
 MIN_REMEMBERED_CHARS = 3
 REMEMBERED_MESSAGES = 512
 
@@ -89,10 +90,25 @@ def _redacting(factory: Callable[..., logging.LogRecord]) -> Callable[..., loggi
     return make
 
 
+def library_level(level: str) -> str:
+    """The level other people's code logs at for LOG_LEVEL `level`: never below INFO.
+
+    At DEBUG, Rasa prints every message, slot values and tracker dumps, rasa_sdk the forms'
+    answers and SQLAlchemy result rows: personal data in forms redaction can't recognise (a
+    company name, a sentence), so LOG_LEVEL=DEBUG is for Leadbot's own code only.
+    """
+    numeric = logging.getLevelName(level.upper())
+    if not isinstance(numeric, int):
+        return "INFO"
+    return logging.getLevelName(max(numeric, logging.INFO))
+
+
 def install_log_redaction(level: str | None = None) -> None:
     """Redact every log record of this process from now on (idempotent).
 
-    `level` (LOG_LEVEL) is applied to the root logger when given; DEBUG is safe too.
+    `level` (LOG_LEVEL) is applied to Leadbot's own loggers (OWN_LOGGERS) when given, and to
+    everything else capped at INFO (`library_level`); SQLAlchemy only says WARNING and up
+    (its INFO lines are statements; hide_parameters keeps their values out of errors).
     """
     global _installed
     factory = logging.getLogRecordFactory()
@@ -100,8 +116,11 @@ def install_log_redaction(level: str | None = None) -> None:
         logging.setLogRecordFactory(_redacting(factory))
     _installed = True
     logging.captureWarnings(True)  # warnings (Rasa prints some) go through the same step
+    logging.getLogger("sqlalchemy").setLevel(logging.WARNING)
     if level:
-        logging.getLogger().setLevel(level)
+        logging.getLogger().setLevel(library_level(level))
+        for name in OWN_LOGGERS:
+            logging.getLogger(name).setLevel(level.upper())
 
 
 def installed() -> bool:
