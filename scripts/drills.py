@@ -198,6 +198,7 @@ class Outcome:
     told_booked: bool = False
     erased: bool = False
     expected_size: int | None = None
+    transcript: List[str] = field(default_factory=list)  # for the report, when a check fails
 
 
 @dataclass
@@ -244,6 +245,7 @@ class Visitor:
                 continue
             reply = "\n".join(m.get("text") or "" for m in messages)
             flat = " ".join(reply.split())
+            outcome.transcript.append(f"> {text}  < {flat[:90]}")
             if any(apology in flat for apology in self.apologies):
                 self.tally.apologies += 1
                 await asyncio.sleep(2.0)
@@ -362,23 +364,35 @@ class Line:
         return f"{'PASS' if self.passed else 'FAIL'} {self.drill}: {self.detail}"
 
 
+PROBLEM_TRANSCRIPTS: List[str] = []  # written into the report
+
+
 def check_leads(outcomes: Sequence[Outcome], leads: Dict[str, Dict[str, Any]]) -> List[str]:
     """What is wrong between what visitors were told and what is stored."""
-    problems = []
+    problems: List[str] = []
     for outcome in outcomes:
-        lead = leads.get(outcome.sender)
-        if outcome.erased:
-            if lead is not None:
-                problems.append(f"{outcome.scenario}: erased lead still stored")
-            continue
-        if outcome.told_booked and not (lead and lead.get("meeting_start")):
-            problems.append(f"{outcome.scenario}: told booked, no committed meeting")
-        if outcome.consent_acknowledged and lead is None:
-            problems.append(f"{outcome.scenario}: consent given, lead lost")
-        if outcome.completed and lead and lead.get("company_size") != outcome.expected_size:
-            problems.append(f"{outcome.scenario}: company size {lead.get('company_size')}")
-        if outcome.scenario in ("decline", "question") and lead is not None:
-            problems.append(f"{outcome.scenario}: a lead was stored without consent")
+        before = len(problems)
+        problems += _problems(outcome, leads.get(outcome.sender))
+        if len(problems) > before:
+            PROBLEM_TRANSCRIPTS.append(
+                f"{outcome.sender} ({outcome.phase}, {outcome.scenario}): {problems[-1]}\n"
+                + "\n".join(f"    {line}" for line in outcome.transcript)
+            )
+    return problems
+
+
+def _problems(outcome: Outcome, lead: Dict[str, Any] | None) -> List[str]:
+    if outcome.erased:
+        return [f"{outcome.scenario}: erased lead still stored"] if lead is not None else []
+    problems: List[str] = []
+    if outcome.told_booked and not (lead and lead.get("meeting_start")):
+        problems.append(f"{outcome.scenario}: told booked, no committed meeting")
+    if outcome.consent_acknowledged and lead is None:
+        problems.append(f"{outcome.scenario}: consent given, lead lost")
+    if outcome.completed and lead and lead.get("company_size") != outcome.expected_size:
+        problems.append(f"{outcome.scenario}: company size {lead.get('company_size')}")
+    if outcome.scenario in ("decline", "question") and lead is not None:
+        problems.append(f"{outcome.scenario}: a lead was stored without consent")
     return problems
 
 
@@ -562,8 +576,14 @@ def main() -> int:
                 any(p.get_filename() == "invite.ics" for p in m.iter_attachments())
                 for m in rep_mails
             )
+            # Every email once: a second delivery repeats its recipient and subject. Visitors
+            # get a confirmation of their own where this version sends one.
+            all_mail = Counter((str(m["To"]), str(m["Subject"])) for m in mail.messages)
+            visitor_mails = [m for m in mail.messages if "your meeting" in str(m["Subject"])]
             once = (
-                len(rep_mails) == len(booked) == len(subjects) == invites
+                sum(all_mail.values()) == len(all_mail)
+                and len(visitor_mails) in (0, len(booked))
+                and len(rep_mails) == len(booked) == len(subjects) == invites
                 and len(crm_ids) == len(crm_bodies)
                 and len(crm_booked) == len(booked) == len(rep_hooks)
             )
@@ -572,7 +592,9 @@ def main() -> int:
                 once and len(mail.messages) > mail_before and len(webhooks.received) > hooks_before,
                 f"down for {outage_s:.0f} s under load; {len(booked)} meetings booked in all: "
                 f"{len(rep_mails)} rep emails ({len(subjects)} distinct, {invites} with the "
-                f"invite), {len(rep_hooks)} rep webhooks, {len(crm_booked)} CRM meeting.booked "
+                f"invite), {len(visitor_mails)} visitor confirmations, "
+                f"{sum(all_mail.values())} emails ({len(all_mail)} distinct), "
+                f"{len(rep_hooks)} rep webhooks, {len(crm_booked)} CRM meeting.booked "
                 f"events; {len(crm_bodies)} CRM events delivered, {len(crm_ids)} distinct",
             ))  # fmt: skip
             after_redis = faulty.answered_after.get("Redis restart", 0)
@@ -646,6 +668,8 @@ def write_report(
         *[f"- {note}" for note in notes],
         "",
     ]
+    if PROBLEM_TRANSCRIPTS:
+        body += ["## Conversations that failed a check", "", "```", *PROBLEM_TRANSCRIPTS, "```", ""]
     path.write_text("\n".join(body))
 
 
