@@ -103,7 +103,9 @@ def test_the_trained_model_reads_how_visitors_talk(agent, text: str, intent: str
     assert parsed["intent"]["name"] == intent, parsed["intent"]
 
 
-@pytest.mark.parametrize("text", ["mina.k@northwind.io", "it's mina.k@northwind.io"])
+@pytest.mark.parametrize(
+    "text", ["mina.k@northwind.io", "it's mina.k@northwind.io", "my email is mina.k@northwind.io"]
+)
 def test_answers_keep_their_entities(agent, text: str) -> None:
     parsed = asyncio.run(agent.parse_message(text))
     assert parsed["intent"]["name"] == "inform"
