@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
 from bot.leads.record import LeadRecord
-from bot.storage.enums import MeetingStatus, Outcome, Tier
-from bot.storage.models import Lead, LeadAnswer, Meeting
+from bot.storage.enums import HandoffState, MeetingStatus, Outcome, Tier
+from bot.storage.models import Handoff, Lead, LeadAnswer, Meeting
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ class LeadFilter:
     tier: Tier | None = None
     outcome: Outcome | None = None
     rep_email: str = ""
-    waiting: bool = False  # asked for a person
+    waiting: bool = False  # asked for a person: flagged, or a live-chat handoff still queued
 
     def apply(self, query: Select) -> Select:
         if self.search:
@@ -60,7 +60,15 @@ class LeadFilter:
         if self.rep_email:
             query = query.where(func.lower(Lead.rep_email) == self.rep_email.lower())
         if self.waiting:
-            query = query.where(Lead.needs_human.is_(True))
+            queued = (
+                select(Handoff.id)
+                .where(
+                    Handoff.conversation_id == Lead.conversation_id,
+                    Handoff.state == HandoffState.WAITING,
+                )
+                .exists()
+            )
+            query = query.where(or_(Lead.needs_human.is_(True), queued))
         return query
 
 

@@ -576,6 +576,13 @@ async def test_search_filters_and_pages(client: TestClient, world: World) -> Non
     assert await shown("tier=cold") == cold
     waiting = {f"Bulk Lead {n:02d}" for n in range(0, 30, 5)} | {"Jane Doe"}
     assert await shown("waiting=1") == waiting
+    # A live-chat request still in the queue counts too; one a rep took over doesn't.
+    from bot.storage.models import Handoff
+
+    with unit_of_work(make_session_factory(make_engine(world.database_url))) as session:
+        session.add(Handoff(conversation_id="bulk-01", kind="live", state="waiting"))
+        session.add(Handoff(conversation_id="bulk-02", kind="live", state="live"))
+    assert await shown("waiting=1") == waiting | {"Bulk Lead 01"}
     nurtured = {f"Bulk Lead {n:02d}" for n in range(10)} | {"Nora Nurture"}
     assert await shown("outcome=nurture") == nurtured
     assert await shown("rep=grace@example.com&tier=cold") == {
@@ -720,6 +727,8 @@ async def test_an_invitation_expires(anonymous: TestClient, world: World) -> Non
     world.clock.advance(hours=73)
     response = await anonymous.get(link)
     assert response.status == 404 and "doesn" in await response.text()
+
+
 async def test_malformed_forms_and_ids_are_4xx_json_not_500(anonymous: TestClient) -> None:
     for content_type, body in (
         ("multipart/form-data; boundary=x", b"garbage"),
