@@ -97,6 +97,9 @@ def is_digression(
     if verdict in MALFORMED_ANSWERS:
         # A wall of text or markup says little about intent; re-ask the question instead.
         return False
+    answerable = turn.intent in SOFT_DIGRESSIONS or turn.intent in QUESTION_INTENTS
+    if answerable and verdict == "ok" and announces_answer(requested_slot, turn.text):
+        return False  # "the company is Sparrow Media" is an answer, whatever the NLU says
     if requested_slot in SHAPED_ANSWERS and verdict == "ok":
         if turn.intent in SOFT_DIGRESSIONS:
             return False
@@ -111,6 +114,23 @@ _QUESTION = re.compile(
     r"\?\s*$|^\s*(what|why|how|who|where|which|do|does|did|is|are|can|could|would|will|should)\b",
     re.IGNORECASE,
 )
+
+
+# Words that introduce an answer to the question being asked.
+_ANNOUNCED = {
+    "company": re.compile(
+        r"^\s*(i (work|am working|'m working) (at|for)|i'?m (with|at|from)|i am (with|at|from)"
+        r"|(the|our|my) (company|employer|firm|organi[sz]ation)( name)? is|we'?re called)\b",
+        re.IGNORECASE,
+    ),
+    "name": re.compile(r"^\s*(my name is|my name's|call me|the name is)\b", re.IGNORECASE),
+}
+
+
+def announces_answer(requested_slot: str | None, text: str) -> bool:
+    """A message worded as the answer to the question ("I work at Acme", "my name is Jo")."""
+    pattern = _ANNOUNCED.get(requested_slot or "")
+    return bool(pattern and pattern.search(text))
 
 
 def looks_like_a_question(text: str) -> bool:

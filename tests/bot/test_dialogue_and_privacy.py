@@ -51,6 +51,12 @@ def test_an_answer_the_nlu_took_for_a_question_is_an_answer() -> None:
     assert is_digression(no_budget, 0.5, "budget", lambda: "ok") is False
     asked = turn("ask_pricing", 0.8, text="what's the price for a team of 10")
     assert is_digression(asked, 0.5, "company_size", lambda: "ok") is True
+    # Worded as the answer: an answer, whatever the NLU says.
+    company = turn("out_of_scope", 0.9, text="the company is Sparrow Media")
+    assert is_digression(company, 0.5, "company", lambda: "ok") is False
+    assert is_digression(
+        turn("out_of_scope", 0.9, text="tell me a joke"), 0.5, "company", lambda: "ok"
+    )
     # Privacy and people requests always win, parsed or not.
     forget = turn("delete_data", 0.8, text="please delete jo@x.io from your lists")
     assert is_digression(forget, 0.5, "email", lambda: "ok") is True

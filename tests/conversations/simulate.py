@@ -199,7 +199,10 @@ class Visitor:
                 continue
             if question == script.handoff_at:
                 reply = self.say(script.handoff_at and _handoff_text(script))
-                self.result.handed_off = "flagged this conversation" in reply
+                # Flagged for a person; before the email was given, told how to reach one.
+                self.result.handed_off = any(
+                    said in reply for said in ("flagged this conversation", "reach a person")
+                )
                 if not self.result.handed_off:
                     self.result.problems.append("asked for a person, wasn't handed over")
                 break
