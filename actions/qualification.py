@@ -208,61 +208,70 @@ class ValidateLeadForm(FormValidationAction):
     # -- validation: apply the decision ---------------------------------------------------------
 
     async def validate_consent(
-        self, _: Any, dispatcher: Dispatcher, tracker: Tracker, domain: DomainDict
+        self, value: Any, dispatcher: Dispatcher, tracker: Tracker, domain: DomainDict
     ) -> Slots:
-        return await self._apply("consent", dispatcher, tracker, domain)
+        return await self._apply("consent", value, dispatcher, tracker, domain)
 
     async def validate_nurture_consent(
-        self, _: Any, dispatcher: Dispatcher, tracker: Tracker, domain: DomainDict
+        self, value: Any, dispatcher: Dispatcher, tracker: Tracker, domain: DomainDict
     ) -> Slots:
-        return await self._apply("nurture_consent", dispatcher, tracker, domain)
+        return await self._apply("nurture_consent", value, dispatcher, tracker, domain)
 
     async def validate_name(
-        self, _: Any, dispatcher: Dispatcher, tracker: Tracker, domain: DomainDict
+        self, value: Any, dispatcher: Dispatcher, tracker: Tracker, domain: DomainDict
     ) -> Slots:
-        return await self._apply("name", dispatcher, tracker, domain)
+        return await self._apply("name", value, dispatcher, tracker, domain)
 
     async def validate_email(
-        self, _: Any, dispatcher: Dispatcher, tracker: Tracker, domain: DomainDict
+        self, value: Any, dispatcher: Dispatcher, tracker: Tracker, domain: DomainDict
     ) -> Slots:
-        return await self._apply("email", dispatcher, tracker, domain)
+        return await self._apply("email", value, dispatcher, tracker, domain)
 
     async def validate_role(
-        self, _: Any, dispatcher: Dispatcher, tracker: Tracker, domain: DomainDict
+        self, value: Any, dispatcher: Dispatcher, tracker: Tracker, domain: DomainDict
     ) -> Slots:
-        return await self._apply("role", dispatcher, tracker, domain)
+        return await self._apply("role", value, dispatcher, tracker, domain)
 
     async def validate_company(
-        self, _: Any, dispatcher: Dispatcher, tracker: Tracker, domain: DomainDict
+        self, value: Any, dispatcher: Dispatcher, tracker: Tracker, domain: DomainDict
     ) -> Slots:
-        return await self._apply("company", dispatcher, tracker, domain)
+        return await self._apply("company", value, dispatcher, tracker, domain)
 
     async def validate_company_size(
-        self, _: Any, dispatcher: Dispatcher, tracker: Tracker, domain: DomainDict
+        self, value: Any, dispatcher: Dispatcher, tracker: Tracker, domain: DomainDict
     ) -> Slots:
-        return await self._apply("company_size", dispatcher, tracker, domain)
+        return await self._apply("company_size", value, dispatcher, tracker, domain)
 
     async def validate_budget(
-        self, _: Any, dispatcher: Dispatcher, tracker: Tracker, domain: DomainDict
+        self, value: Any, dispatcher: Dispatcher, tracker: Tracker, domain: DomainDict
     ) -> Slots:
-        return await self._apply("budget", dispatcher, tracker, domain)
+        return await self._apply("budget", value, dispatcher, tracker, domain)
 
     async def validate_timeline(
-        self, _: Any, dispatcher: Dispatcher, tracker: Tracker, domain: DomainDict
+        self, value: Any, dispatcher: Dispatcher, tracker: Tracker, domain: DomainDict
     ) -> Slots:
-        return await self._apply("timeline", dispatcher, tracker, domain)
+        return await self._apply("timeline", value, dispatcher, tracker, domain)
 
     async def validate_meeting_choice(
-        self, _: Any, dispatcher: Dispatcher, tracker: Tracker, domain: DomainDict
+        self, value: Any, dispatcher: Dispatcher, tracker: Tracker, domain: DomainDict
     ) -> Slots:
-        return await self._apply("meeting_choice", dispatcher, tracker, domain)
+        return await self._apply("meeting_choice", value, dispatcher, tracker, domain)
 
     async def _apply(
-        self, slot: str, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+        self,
+        slot: str,
+        value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
     ) -> Dict[str, Any]:
         decision = _DECISION.get()
         if decision.also is not None and decision.also.slot == slot:
             decision = decision.also
+        if not decision.value_for(slot)[0]:
+            # Not this turn's doing (Rasa re-validates answers already given when the form
+            # starts again after a pause): keep the value.
+            return {slot: value}
         svc = services()
         if decision.kind is Kind.UP_FRONT:
             return {slot: decision.given[slot]}  # kept in the conversation until consent

@@ -245,3 +245,26 @@ async def test_digressions_count_too_and_consent_never_given_is_no_consent(
     assert SlotSet("consent", False) in result and SlotSet("email", None) in result
     assert result[-1] == SlotSet("requested_slot", None)
     assert services().leads.get("visitor-1") is None
+
+
+async def test_resuming_after_a_pause_keeps_the_answers_and_asks_on(
+    domain: Dict[str, Any],
+) -> None:
+    """Rasa re-validates the answers already given when the form starts again: kept as they are
+    (the simulator found this one: "let's continue" got an apology)."""
+    services().leads.start("visitor-1", "v1")
+    slots = {**ANSWERED_TO_BUDGET, "requested_slot": None}
+    events = [
+        {"event": "user", "text": "let's continue"},
+        {"event": "action", "name": "action_begin_qualification"},
+        {"event": "slot", "name": "requested_slot", "value": None},
+        {"event": "action", "name": "lead_form"},
+        # the answers already given, as candidates
+        *({"event": "slot", "name": k, "value": v} for k, v in ANSWERED_TO_BUDGET.items()),
+    ]
+    tracker = make_tracker("let's continue", "resume_form", slots=slots, events=events)
+    dispatcher = CollectingDispatcher()
+    result = await ValidateLeadForm().run(dispatcher, tracker, domain)
+    assert dispatcher.messages == []  # no apology
+    assert SlotSet("company_size", 45) in result and SlotSet("budget", 20000) in result
+    assert result[-1] == SlotSet("requested_slot", "timeline")
