@@ -120,6 +120,7 @@ _QUESTION = re.compile(
 _ANNOUNCED = {
     "company": re.compile(
         r"^\s*(i (work|am working|'m working) (at|for)|i'?m (with|at|from)|i am (with|at|from)"
+        r"|i (study|am studying|'m studying) (at|in)"
         r"|(the|our|my) (company|employer|firm|organi[sz]ation)( name)? is|we'?re called)\b",
         re.IGNORECASE,
     ),

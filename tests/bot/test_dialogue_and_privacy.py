@@ -54,6 +54,8 @@ def test_an_answer_the_nlu_took_for_a_question_is_an_answer() -> None:
     # Worded as the answer: an answer, whatever the NLU says.
     company = turn("out_of_scope", 0.9, text="the company is Sparrow Media")
     assert is_digression(company, 0.5, "company", lambda: "ok") is False
+    student = turn("out_of_scope", 0.9, text="I study at the University of Leeds")
+    assert is_digression(student, 0.5, "company", lambda: "ok") is False
     assert is_digression(
         turn("out_of_scope", 0.9, text="tell me a joke"), 0.5, "company", lambda: "ok"
     )
