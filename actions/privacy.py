@@ -11,12 +11,35 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.common import blocking, guarded, metadata, services, visitor_timezone
 from bot.handoff.notify import wait_text
 from bot.handoff.service import Outcome
+from bot.leads.erasure import ErasureFailed
+from bot.leads.sessions import SESSION_METADATA_KEY
 from bot.storage.enums import LeadStatus
 
 
+def session_verified(tracker: Tracker) -> bool:
+    """Whether the channel checked this message's visitor session (bot/leads/sessions.py).
+
+    Only the widget channel sets it to True, after checking the signed token; the REST channel
+    always sets False, and both overwrite whatever the client sent under this key.
+    """
+    return metadata(tracker).get(SESSION_METADATA_KEY) is True
+
+
+def cannot_verify(dispatcher: CollectingDispatcher) -> List[EventType]:
+    dispatcher.utter_message(
+        response="utter_privacy_unverified",
+        privacy_email=services().settings.privacy_contact_email,
+    )
+    return []
+
+
 class ForgetMe(Action):
-    """Erases the lead, its answers and consent records now; the Rasa server's tracker store
-    (rasa_ext.tracker_store) deletes the conversation's events when this turn is saved."""
+    """Erases everything stored about the conversation, all or nothing (bot/leads/erasure.py).
+
+    Only with a verified visitor session. On success the reply carries the `erased` marker:
+    the widget clears its stored transcript, and the Rasa server's tracker store
+    (rasa_ext.tracker_store) deletes this turn's events instead of saving them.
+    """
 
     def name(self) -> str:
         return "action_forget_me"
@@ -25,7 +48,18 @@ class ForgetMe(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[EventType]:
-        await blocking(services().leads.erase, tracker.sender_id)
+        if not session_verified(tracker):
+            return cannot_verify(dispatcher)
+        try:
+            await blocking(services().eraser.erase, tracker.sender_id)
+        except ErasureFailed:  # nothing was erased (bot/leads/erasure.py): say so, never "done"
+            dispatcher.utter_message(
+                response="utter_forget_me_failed",
+                privacy_email=services().settings.privacy_contact_email,
+            )
+            return []
+        # Its custom payload tells the widget to clear its stored transcript and the tracker
+        # store (rasa_ext/tracker_store.py) to delete the conversation's events.
         dispatcher.utter_message(response="utter_forget_me_done")
         return [AllSlotsReset()]
 
@@ -38,6 +72,8 @@ class ShowMyData(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[EventType]:
+        if not session_verified(tracker):
+            return cannot_verify(dispatcher)
         lead = await blocking(services().leads.get, tracker.sender_id)
         if lead is None:
             dispatcher.utter_message(response="utter_my_data_nothing")

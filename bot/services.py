@@ -22,6 +22,7 @@ from bot.conversation.outcomes import Outcomes
 from bot.conversation.questions import AnswerContext
 from bot.crm import events as crm_events
 from bot.handoff.service import HandoffService
+from bot.leads.erasure import Eraser
 from bot.leads.retention import RetentionReport, run_retention
 from bot.leads.store import LeadStore
 from bot.nurture.service import NurtureService, load_nurture
@@ -45,6 +46,7 @@ class Services:
     outbox: Outbox
     outcomes: Outcomes
     handoffs: HandoffService
+    eraser: Eraser
     calendars: CalendarSync | None = None
 
     def answer_context(self) -> AnswerContext:
@@ -130,6 +132,14 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
             wait_seconds=settings.handoff_wait_seconds,
             sales_email=settings.sales_email,
             rep_webhook_url=settings.rep_webhook_url,
+        ),
+        eraser=Eraser(
+            engine,
+            leads,
+            reps,
+            clock,
+            tracker_store_url=settings.tracker_store_url,
+            outbox_mail_dir=settings.outbox_mail_dir,
         ),
         calendars=calendars,
     )

@@ -14,7 +14,12 @@ Unlike Rasa's RestInput, whose blueprint this replaces:
 - the client address (bot/edge/address.py) is rate limited, and so is each conversation and the
   number of new conversations an address starts (bot/edge/ratelimit.py): 429 + Retry-After;
 - a `message_id` makes a retried message answered once (bot/edge/replay.py);
-- `input_channel` and `?stream=` from the client are not honoured: the channel is this one.
+- `input_channel` and `?stream=` from the client are not honoured: the channel is this one;
+- REST clients have no visitor session (bot/leads/sessions.py): every message is marked
+  unverified in `metadata[SESSION_METADATA_KEY]`, whatever the client sent there, so "what do
+  you know about me?" and "forget me" answer that they can't check it's you; a conversation id
+  the widget channel minted (`v-...`) can't be written to here at all (403), or whoever learnt
+  it could continue, and correct, someone else's conversation.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Dict, List
 
@@ -42,6 +48,8 @@ from bot.edge.chat import (
 )
 from bot.edge.gate import ChannelGate
 from bot.edge.replay import StillProcessing
+from bot.leads.sessions import SENDER_PATTERN as MINTED_SENDER
+from bot.leads.sessions import SESSION_METADATA_KEY
 from bot.runtime.privacy_log import remember_message
 from rasa_ext import paused
 
@@ -123,7 +131,7 @@ class GuardedRestInput(RestInput):
     ) -> HTTPResponse:
         """Check, limit, process (once per message_id) and reply to one chat request."""
         try:
-            chat = parse_chat_request(await read_body(request))
+            chat = self.authorise(parse_chat_request(await read_body(request)))
         except ChatRequestError as error:
             return self.error(request, error)
         remember_message(chat.message)
@@ -151,6 +159,17 @@ class GuardedRestInput(RestInput):
             error = ChatRequestError(503, "still_processing", "this message is being answered")
             return self.error(request, error, **{"Retry-After": "2"})
         return response.json(replies, headers=headers)
+
+    def authorise(self, chat: ChatRequest) -> ChatRequest:
+        """The request with the session verdict in its metadata, or a ChatRequestError.
+
+        Checked before anything else (even a replayed reply is someone's conversation).
+        """
+        if MINTED_SENDER.match(chat.sender):
+            raise ChatRequestError(
+                403, "session_conversation", "this conversation belongs to a widget session"
+            )
+        return replace(chat, metadata={**chat.metadata, SESSION_METADATA_KEY: False})
 
     async def process(
         self, handle: Callable[[UserMessage], Awaitable[None]], chat: ChatRequest

@@ -14,9 +14,12 @@ what to publish (reports/profile.md measures it). This store:
   publishes those same events to the broker without reading the conversation again;
 - runs the SQL in a thread, so a slow database never stalls every other conversation.
 
-When a turn ran `action_forget_me`, the conversation's stored events are deleted instead of
-saved. This must happen here, at save time: if the action deleted them itself, Rasa would
-write the whole in-memory conversation back right after the action returned.
+When a turn ran `action_forget_me` and the erasure succeeded, the conversation's stored events
+are deleted instead of saved. This must happen here, at save time: if the action deleted them
+itself, Rasa would write the whole in-memory conversation back right after the action returned.
+Success is the marker in the action's reply (`utter_forget_me_done` carries the custom payload
+`{"leadbot": "erased"}`, which also tells the widget to clear its stored transcript): an erasure
+that failed, or was refused for want of a verified session, keeps the conversation as it was.
 """
 
 from __future__ import annotations
@@ -27,11 +30,11 @@ import logging
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, Iterable, List, Tuple
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
-from rasa.shared.core.events import ActionExecuted, Event
+from rasa.shared.core.events import ActionExecuted, BotUttered, Event
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
@@ -40,6 +43,27 @@ from rasa_ext import paused
 logger = logging.getLogger(__name__)
 
 ERASURE_ACTION = "action_forget_me"
+ERASED_MARKER = {"leadbot": "erased"}
+
+
+def erased_in(events: Iterable[Event]) -> bool:
+    """Whether these events hold a successful `action_forget_me` (its reply's marker)."""
+    erasing = False
+    for event in events:
+        if isinstance(event, ActionExecuted):
+            erasing = event.action_name == ERASURE_ACTION
+        elif erasing and isinstance(event, BotUttered):
+            if (event.data or {}).get("custom") == ERASED_MARKER:
+                return True
+    return False
+
+
+def _secure_delete(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA secure_delete=ON")
+    cursor.close()
+
+
 # Conversations whose tracker a process keeps between turns (least recently used dropped
 # first). A 13-turn qualification's tracker is ~0.1 MB; more conversations than this at once
 # still work, they are read from the database as before.
@@ -62,6 +86,9 @@ class ErasableSQLTrackerStore(SQLTrackerStore):
         super().__init__(*args, **kwargs)
         # A failed write must not print the events (message texts, emails) in its error.
         self.engine.hide_parameters = True
+        if self.engine.dialect.name == "sqlite":
+            # Erased events are overwritten, not left in the file's free pages.
+            sa.event.listen(self.engine, "connect", _secure_delete)
         self._cache: OrderedDict[str, Tuple[DialogueStateTracker, _Stored]] = OrderedDict()
         self._cache_lock = threading.Lock()
 
@@ -130,10 +157,7 @@ class ErasableSQLTrackerStore(SQLTrackerStore):
         # made elsewhere (a tool, a copy without the mark) is counted as Rasa does.
         stored: _Stored | None = getattr(tracker, STORED_ATTRIBUTE, None)
         new_events, stored_count = await asyncio.to_thread(self._new_events, tracker, stored)
-        if any(
-            isinstance(event, ActionExecuted) and event.action_name == ERASURE_ACTION
-            for event in new_events
-        ):
+        if erased_in(new_events):
             await asyncio.to_thread(self._erase, tracker.sender_id)
             return
         if self.event_broker is not None and new_events:

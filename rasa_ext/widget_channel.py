@@ -11,11 +11,20 @@ plus what a public browser endpoint needs:
   OPTIONS preflight; a browser request from any other origin is refused with 403.
 - `metadata` (page URL, referrer, UTM parameters, time zone, locale) reaches the tracker as
   `latest_message["metadata"]`, where the actions read the lead's source.
+- Visitor sessions (bot/leads/sessions.py): `POST /webhooks/widget/session` mints a new
+  conversation id and its token; every message must carry both (`sender`, `session`). A
+  message for a minted id with a missing or wrong token is refused with 403 `invalid_session`
+  (the widget then starts a fresh session, as a product does when a cookie no longer checks
+  out): continuing someone else's conversation would let whoever learnt its id correct the
+  lead's email or ask "what do you know about me?". Ids the server did not mint are refused
+  with 401 `session_required`. The verdict reaches the actions as
+  `metadata[SESSION_METADATA_KEY]`, overwriting anything the client put there.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Dict, Tuple
 
 from rasa.core.channels.channel import UserMessage
@@ -23,19 +32,33 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.config.secret import resolve_secret_key
 from bot.config.settings import Settings, origin_of
 from bot.edge.chat import (  # noqa: F401 - re-exported: the widget's request contract
     MAX_BODY_BYTES,
     MAX_METADATA_BYTES,
     MESSAGE_ID_PATTERN,
     SENDER_PATTERN,
+    ChatRequest,
     ChatRequestError,
     parse_chat_request,
 )
+from bot.leads import sessions
+from bot.leads.sessions import SESSION_METADATA_KEY
 from rasa_ext.channels import GuardedRestInput, never_silent
 
 WidgetError = ChatRequestError
 CORS_MAX_AGE_S = 600
+
+
+def check_session(key: bytes, sender: str, token: str | None) -> None:
+    """Raise the error a message without a valid session gets (see the module docstring)."""
+    if not sessions.SENDER_PATTERN.match(sender):
+        raise ChatRequestError(
+            401, "session_required", "start a session first: POST /webhooks/widget/session"
+        )
+    if not sessions.verify(key, sender, token):
+        raise ChatRequestError(403, "invalid_session", "this session is not valid; start a new one")
 
 
 class WidgetInput(GuardedRestInput):
@@ -54,6 +77,21 @@ class WidgetInput(GuardedRestInput):
         settings = Settings.from_env()
         origins = settings.allowed_origins if allowed_origins is None else allowed_origins
         self.allowed_origins = frozenset(origin_of(o) for o in origins if origin_of(o))
+        self._settings = settings
+        self._session_key: bytes | None = None
+
+    @property
+    def session_key(self) -> bytes:
+        """SECRET_KEY (or the generated key file the web process shares), read on first use."""
+        if self._session_key is None:
+            self._session_key = resolve_secret_key(
+                self._settings.secret_key, self._settings.secret_key_file
+            )
+        return self._session_key
+
+    def authorise(self, chat: ChatRequest) -> ChatRequest:
+        check_session(self.session_key, chat.sender, chat.session)
+        return replace(chat, metadata={**chat.metadata, SESSION_METADATA_KEY: True})
 
     @classmethod
     def from_credentials(cls, credentials):  # type: ignore[no-untyped-def]
@@ -103,6 +141,24 @@ class WidgetInput(GuardedRestInput):
         @widget.route("/webhook", methods=["OPTIONS"])
         async def preflight(request: Request) -> HTTPResponse:
             return preflight_response(request)
+
+        @widget.route("/session", methods=["OPTIONS"])
+        async def session_preflight(request: Request) -> HTTPResponse:
+            return preflight_response(request)
+
+        @widget.route("/session", methods=["POST"])
+        async def new_session(request: Request) -> HTTPResponse:
+            """A new conversation: an id the server chose and the token that proves it."""
+            if self._origin_refused(request):
+                return self.error(
+                    request, ChatRequestError(403, "origin_not_allowed", "origin not allowed")
+                )
+            minted = sessions.new_session(self.session_key)
+            return response.json(
+                {"sender": minted.sender_id, "session": minted.token},
+                status=201,
+                headers={**self.response_headers(request), "Cache-Control": "no-store"},
+            )
 
         @widget.middleware("response")
         async def own_preflight(request: Request, _: HTTPResponse) -> HTTPResponse | None:

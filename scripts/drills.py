@@ -199,6 +199,7 @@ class Outcome:
     erased: bool = False
     expected_size: int | None = None
     transcript: List[str] = field(default_factory=list)  # for the report, when a check fails
+    token: str | None = None  # a widget visitor session: erasing needs one
 
 
 @dataclass
@@ -227,9 +228,11 @@ class Visitor:
         for _attempt in range(6):
             self.tally.messages += 1
             try:
-                async with self.session.post(
-                    self.url, json={"sender": outcome.sender, "message": text, "metadata": {}}
-                ) as response:
+                body: Dict[str, Any] = {"sender": outcome.sender, "message": text, "metadata": {}}
+                url = self.url
+                if outcome.token:  # the widget channel, within the visitor's session
+                    body["session"], url = outcome.token, self.url.replace("/rest/", "/widget/")
+                async with self.session.post(url, json=body) as response:
                     if response.status != 200:
                         self.tally.errors += 1
                         await asyncio.sleep(1.0)
@@ -287,6 +290,21 @@ class Visitor:
                 outcome.told_booked = outcome.completed = True
                 return
 
+    async def start_session(self, outcome: Outcome) -> None:
+        """A visitor session, as the widget starts one (bot/leads/sessions.py)."""
+        url = self.url.replace("/rest/webhook", "/widget/session")
+        for _attempt in range(6):
+            try:
+                async with self.session.post(url) as response:
+                    if response.status == 201:
+                        minted = await response.json()
+                        outcome.sender, outcome.token = minted["sender"], minted["session"]
+                        return
+            except (aiohttp.ClientError, asyncio.TimeoutError, ValueError):
+                pass
+            self.tally.errors += 1
+            await asyncio.sleep(1.0)
+
     async def run(self, scenario: str, index: int) -> Outcome:
         outcome = Outcome(f"drill-{uuid.uuid4().hex}", scenario, self.phase)
         self.tally.outcomes.append(outcome)
@@ -302,6 +320,7 @@ class Visitor:
             await self.say(outcome, "no")
             await self.say(outcome, "what does it cost?")
         elif scenario == "erase":
+            await self.start_session(outcome)
             await self.say(outcome, "I'd like a demo")
             reply, _ = await self.say(outcome, "yes")
             outcome.consent_acknowledged = bool(reply)

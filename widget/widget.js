@@ -12,8 +12,10 @@
 (function () {
   "use strict";
 
-  var VERSION = "1.0.0";
-  var SCHEMA = 1; // of the stored state; a different schema keeps the sender id only
+  var VERSION = "1.1.0";
+  // Of the stored state; a different schema keeps the session only. Schema 1 had a sender id
+  // the browser made up, which the server no longer accepts: it starts a fresh session.
+  var SCHEMA = 2;
   var TAG = "leadbot-chat";
   if (window.Leadbot && window.Leadbot.version) return; // the tag was included twice
 
@@ -194,18 +196,24 @@
   var local = storage("localStorage");
   var session = storage("sessionStorage");
 
-  function emptyState(sender) {
-    return { version: VERSION, schema: SCHEMA, sender: sender || uuid(), messages: [], pending: [],
-      draft: "", open: false, firstTouch: {}, teaserDismissed: false, updated: Date.now() };
+  // The conversation id (`sender`) and its `token` come from the server
+  // (POST /webhooks/widget/session) before the first message; both are sent with every message.
+  function emptyState(sender, token) {
+    return { version: VERSION, schema: SCHEMA, sender: sender || "", token: token || "",
+      messages: [], pending: [], draft: "", open: false, firstTouch: {}, teaserDismissed: false,
+      updated: Date.now() };
   }
 
   function loadState(key) {
     var s = local.get(key);
     if (!s || typeof s !== "object" || typeof s.sender !== "string") return emptyState();
-    if (s.schema !== SCHEMA) return emptyState(s.sender); // another widget version's layout
-    if (!Array.isArray(s.messages) || !Array.isArray(s.pending)) return emptyState(s.sender);
+    if (s.schema !== SCHEMA) {
+      return s.schema > 1 ? emptyState(s.sender, s.token) : emptyState(); // another layout
+    }
+    if (typeof s.token !== "string") s.token = "";
+    if (!Array.isArray(s.messages) || !Array.isArray(s.pending)) return emptyState(s.sender, s.token);
     if (Date.now() - (s.updated || 0) > TRANSCRIPT_DAYS * 864e5) {
-      var fresh = emptyState(s.sender); // same visitor, recognised by the server; old chat hidden
+      var fresh = emptyState(s.sender, s.token); // same visitor, recognised by the server; old chat hidden
       fresh.firstTouch = s.firstTouch || {};
       return fresh;
     }
@@ -221,9 +229,7 @@
   }
 
   function restTransport(server, timeoutS) {
-    var url = server + "/webhooks/widget/webhook";
-    return {
-      send: function (payload) {
+    function post(url, payload, accept) {
         var controller = typeof AbortController === "function" ? new AbortController() : null;
         var timer = setTimeout(function () { if (controller) controller.abort(); }, timeoutS * 1000);
         return fetch(url, {
@@ -232,7 +238,7 @@
           signal: controller ? controller.signal : undefined
         }).then(function (response) {
           return response.json().catch(function () { return null; }).then(function (body) {
-            if (response.ok && Array.isArray(body)) return body;
+            if (response.ok && accept(body)) return body;
             var retryable = response.status >= 500 || response.status === 429 || response.status === 408;
             var after = Number(response.headers.get("Retry-After")) || 0;
             throw TransportError((body && body.error) || "http_" + response.status, retryable, after, response.status);
@@ -240,6 +246,16 @@
         }, function (error) {
           throw TransportError(error && error.name === "AbortError" ? "timeout" : "network", true, 0, 0);
         }).finally(function () { clearTimeout(timer); });
+    }
+    return {
+      // A new conversation: {sender, session} minted and signed by the server.
+      session: function () {
+        return post(server + "/webhooks/widget/session", {}, function (body) {
+          return body && typeof body.sender === "string" && typeof body.session === "string";
+        });
+      },
+      send: function (payload) {
+        return post(server + "/webhooks/widget/webhook", payload, Array.isArray);
       },
       // Long-poll for what a person (or the bot, on its own) says while a handoff is open:
       // the server holds the request up to 25 s. Resolves {messages, cursor, state}.
@@ -391,10 +407,12 @@
     var transport = restTransport(o.server, o.timeout);
     var listeners = initialListeners || {};
     var busy = false, attempt = 0, retryTimer = null, countdownTimer = null;
+    var quiet = false; // after "forget me": store nothing until the visitor writes again
 
     recordFirstTouch(state);
 
     function save() {
+      if (quiet) return;
       state.updated = Date.now();
       if (state.messages.length > TRANSCRIPT_MAX) state.messages = state.messages.slice(-TRANSCRIPT_MAX);
       local.set(key, state);
@@ -558,15 +576,23 @@
       typing.hidden = false;
       log.scrollTop = log.scrollHeight;
       if (!item.hidden) updateStatus(item.id, "sending");
-      transport.send({ sender: state.sender, message: item.payload, metadata: item.metadata, message_id: item.id })
+      var ready = state.token ? Promise.resolve() : transport.session().then(function (minted) {
+        state.sender = minted.sender; state.token = minted.session; save();
+      });
+      ready.then(function () {
+        return transport.send({ sender: state.sender, session: state.token, message: item.payload,
+          metadata: item.metadata, message_id: item.id });
+      })
         .then(function (replies) {
           state.pending.shift();
           attempt = 0;
           hideBanner();
           if (!item.hidden) updateStatus(item.id, "sent");
           typing.hidden = true;
+          var erased = false;
           replies.forEach(function (r) {
             if (r && r.custom && HANDOFF_OPEN.indexOf(r.custom.handoff) >= 0) { state.handoff = true; save(); listen(); }
+            if (r && r.custom && r.custom.leadbot === "erased") erased = true;
             if (!r || (typeof r.text !== "string" && !r.image)) return;
             var m = { id: uuid(), from: "bot", text: typeof r.text === "string" ? r.text : "", ts: Date.now() };
             if (Array.isArray(r.buttons)) {
@@ -577,9 +603,20 @@
             append(m);
             emit("message", { from: "bot", text: m.text, buttons: m.buttons || [], at: performance.now() });
           });
+          if (erased) forgetBrowser();
         }, function (error) {
           typing.hidden = true;
           emit("error", { error: error.message, status: error.status });
+          if ((error.status === 401 || error.status === 403) &&
+              (error.message === "invalid_session" || error.message === "session_required") &&
+              !item.newSession) {
+            // The server doesn't know this session (another server's key, a tampered store):
+            // start a fresh conversation and send the message there, once.
+            item.newSession = true;
+            state.sender = ""; state.token = "";
+            if (!item.hidden) updateStatus(item.id, "queued");
+            return;
+          }
           if (error.retryable) {
             if (!item.hidden) updateStatus(item.id, "queued");
             scheduleRetry(error);
@@ -615,7 +652,7 @@
     function listen() {
       if (polling || !state.handoff) return;
       polling = true;
-      transport.poll(state.sender, typeof state.cursor === "number" ? state.cursor : null, state.session)
+      transport.poll(state.sender, typeof state.cursor === "number" ? state.cursor : null, state.token)
         .then(function (body) {
           pollFailures = 0;
           (body.messages || []).forEach(function (r) {
@@ -637,6 +674,19 @@
         });
     }
 
+    // "Forget me" succeeded: the server erased the conversation, so this browser keeps nothing
+    // of it either (transcript, session, drafts). The confirmation stays on screen only.
+    function forgetBrowser() {
+      var shown = state.messages.length ? [state.messages[state.messages.length - 1]] : [];
+      local.remove(key);
+      state = emptyState();
+      state.open = !panel.hidden;
+      state.messages = shown;
+      quiet = true;
+      render();
+      emit("erased", {});
+    }
+
     function retryNow() {
       clearTimeout(retryTimer); clearInterval(countdownTimer); retryTimer = null;
       showBanner(t.retrying, false);
@@ -644,6 +694,7 @@
     }
 
     function enqueue(payload, display, hidden) {
+      quiet = false;
       var item = { id: uuid().replace(/-/g, ""), payload: payload, display: display,
         metadata: pageMetadata(state), hidden: !!hidden, ts: Date.now() };
       state.pending.push(item);
@@ -715,6 +766,9 @@
       // Another tab of the same site talked to the bot: show the same conversation here.
       if (e.key !== key || busy) return;
       var next = loadState(key);
+      if (!state.sender && next.sender && !state.pending.length) {
+        state.sender = next.sender; state.token = next.token; // the other tab started the session
+      }
       if (next.sender !== state.sender) return;
       state.messages = next.messages;
       render();

@@ -102,6 +102,8 @@ class Settings:
     locale: str = "en"
     privacy_policy_url: str = "http://127.0.0.1:8080/privacy"
     sales_contact_email: str = "sales@example.com"
+    # Where visitors write about their data when the chat can't check it's them.
+    privacy_contact_email: str = "privacy@example.com"
     currency_rates: Mapping[str, float] = field(
         default_factory=lambda: dict(DEFAULT_CURRENCY_RATES)
     )
@@ -223,6 +225,7 @@ class Settings:
             locale=_locale(get("LOCALE", defaults.locale)),
             privacy_policy_url=get("PRIVACY_POLICY_URL", PublicUrls(public_base_url).privacy()),
             sales_contact_email=get("SALES_CONTACT_EMAIL", defaults.sales_contact_email),
+            privacy_contact_email=get("PRIVACY_CONTACT_EMAIL", defaults.privacy_contact_email),
             currency_rates=_rates(env.get("CURRENCY_RATES")),
             check_email_deliverability=_bool(
                 env.get("EMAIL_CHECK_DELIVERABILITY"), False, "EMAIL_CHECK_DELIVERABILITY"

@@ -196,6 +196,7 @@ RULES: Dict[str, tuple] = {
     "MAX_MESSAGE_CHARS": POSITIVE_INT,
     "CONSENT_TEXT_VERSION": (lambda v: bool(v.strip()), "a version label"),
     "SALES_CONTACT_EMAIL": (_is_email, "an email address"),
+    "PRIVACY_CONTACT_EMAIL": (_is_email, "an email address"),
     "SMTP_FROM": (_is_email, "an email address (or Name <address>)"),
     "CURRENCY_RATES": (_is_rates, "CODE=rate pairs such as EUR=1.08,GBP=1.27"),
     "EMAIL_CHECK_DELIVERABILITY": BOOL,

@@ -1,4 +1,5 @@
-"""The chat request both channels accept (`{"sender", "message", "metadata", "message_id"}`),
+"""The chat request both channels accept (`{"sender", "message", "metadata", "message_id"}`,
+and the widget's visitor-session token `session`, bot/leads/sessions.py),
 checked before anything reaches Rasa: a malformed one is a ChatRequestError, which the channel
 answers with its HTTP status and a JSON `{"error": code, "detail": ...}`.
 """
@@ -14,6 +15,7 @@ SENDER_PATTERN = re.compile(r"^[A-Za-z0-9_.:@-]{1,128}$")
 MESSAGE_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 MAX_BODY_BYTES = 32_768  # a chat message of MAX_MESSAGE_CHARS plus metadata fits easily
 MAX_METADATA_BYTES = 8_192
+MAX_SESSION_CHARS = 128
 
 
 class ChatRequestError(Exception):
@@ -31,6 +33,7 @@ class ChatRequest:
     message: str
     metadata: Dict[str, Any]
     message_id: str | None
+    session: str | None = None  # the visitor session's token (widget channel)
 
 
 def too_large(content_length: int | None) -> ChatRequestError | None:
@@ -85,11 +88,16 @@ def parse_chat_request(body: bytes) -> ChatRequest:
         raise ChatRequestError(
             400, "invalid_message_id", "message_id must be 1-64 of [A-Za-z0-9_-]"
         )
+    session = payload.get("session")
+    if session is not None and (not isinstance(session, str) or len(session) > MAX_SESSION_CHARS):
+        raise ChatRequestError(
+            400, "invalid_session", "session must be the token the server issued"
+        )
     if not _storable(message) or not all(_storable(s) for s in _strings(metadata)):
         raise ChatRequestError(
             400, "invalid_text", "text must be valid Unicode without NUL characters"
         )
-    return ChatRequest(sender, message, metadata, message_id)
+    return ChatRequest(sender, message, metadata, message_id, session)
 
 
 def _storable(text: str) -> bool:

@@ -17,6 +17,7 @@ TEMPLATE_NAMES: Tuple[str, ...] = (
     "meeting_rep.txt",
     "meeting_visitor.txt",
     "rep_invite.txt",
+    "meeting_rep_erased.txt",
 )
 
 

@@ -214,37 +214,43 @@ class LeadStore:
 
     # -- erasure -------------------------------------------------------------------------
     def erase(self, conversation_id: str) -> ErasureReport:
-        """Delete the lead, its answers and consent records; keep an anonymous audit entry."""
+        """Delete the lead, its answers and consent records; keep an anonymous audit entry.
+
+        The rows only: "forget me" goes through bot.leads.erasure, which also cancels meetings
+        with the rep, removes offline mail files and the tracker store's events, all or none.
+        """
         with unit_of_work(self._sessions) as session:
-            lead = self._lead(session, conversation_id)
-            leads_erased = 0
-            if lead is not None:
-                crm_events.lead_erased(session, lead)  # the opaque id only; outlives the rest
-                session.delete(lead)  # answers go with it (cascade)
-                leads_erased = 1
-            consent_erased = session.execute(
-                delete(ConsentRecord).where(ConsentRecord.conversation_id == conversation_id)
-            ).rowcount
-            # Meetings, nurture enrollments (their sends cascade) and outbox deliveries hold
-            # personal data too; the anonymous audit below stays as it was (counts only).
-            enrollments = select(NurtureEnrollment.id).where(
-                NurtureEnrollment.conversation_id == conversation_id
-            )
+            return self.erase_rows(session, conversation_id)
+
+    def erase_rows(self, session: Session, conversation_id: str) -> ErasureReport:
+        """`erase` within the caller's transaction (nothing is committed here)."""
+        lead = self._lead(session, conversation_id)
+        leads_erased = 0
+        if lead is not None:
+            crm_events.lead_erased(session, lead)  # the opaque id only; outlives the rest
+            session.delete(lead)  # answers go with it (cascade)
+            leads_erased = 1
+        consent_erased = session.execute(
+            delete(ConsentRecord).where(ConsentRecord.conversation_id == conversation_id)
+        ).rowcount
+        # Meetings, nurture enrollments (their sends cascade) and outbox deliveries hold
+        # personal data too; the anonymous audit below stays as it was (counts only).
+        enrollments = select(NurtureEnrollment.id).where(
+            NurtureEnrollment.conversation_id == conversation_id
+        )
+        session.execute(
+            delete(NurtureSend)
+            .where(NurtureSend.enrollment_id.in_(enrollments))
+            .execution_options(synchronize_session=False)
+        )
+        for model in (NurtureEnrollment, Meeting, OutboxItem, Handoff, HandoffPush):
             session.execute(
-                delete(NurtureSend)
-                .where(NurtureSend.enrollment_id.in_(enrollments))
+                delete(model)
+                .where(model.conversation_id == conversation_id)
                 .execution_options(synchronize_session=False)
             )
-            for model in (NurtureEnrollment, Meeting, OutboxItem, Handoff, HandoffPush):
-                session.execute(
-                    delete(model)
-                    .where(model.conversation_id == conversation_id)
-                    .execution_options(synchronize_session=False)
-                )
-            session.add(
-                ErasureAudit(leads_erased=leads_erased, consent_records_erased=consent_erased)
-            )
-            return ErasureReport(leads_erased, consent_erased)
+        session.add(ErasureAudit(leads_erased=leads_erased, consent_records_erased=consent_erased))
+        return ErasureReport(leads_erased, consent_erased)
 
     # -- retention -------------------------------------------------------------------------
     def inactive_since(self, cutoff: datetime) -> List[str]:

@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
-from typing import Any, Callable, Dict, Mapping
+from typing import Any, Callable, Dict, Iterable, List, Mapping
 
 import requests
 
@@ -78,10 +78,10 @@ class EmailDelivery:
     def offline(self) -> bool:
         return not self._settings.smtp_host
 
-    def deliver(self, payload: Mapping[str, Any]) -> DeliveryResult:
+    def deliver(self, payload: Mapping[str, Any], item_id: int | None = None) -> DeliveryResult:
         message = build_email(payload, self._settings.smtp_from)
         if self.offline:
-            return self._to_folder(message)
+            return self._to_folder(message, item_id)
         s = self._settings
         try:
             with smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout_s) as smtp:
@@ -96,16 +96,30 @@ class EmailDelivery:
             return DeliveryResult.failed(error)
         return DeliveryResult(True)
 
-    def _to_folder(self, message: EmailMessage) -> DeliveryResult:
+    def _to_folder(self, message: EmailMessage, item_id: int | None = None) -> DeliveryResult:
         folder = Path(self._settings.outbox_mail_dir)
         try:
             folder.mkdir(parents=True, exist_ok=True)
             stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
-            path = folder / f"{stamp}-{uuid.uuid4().hex[:8]}.eml"
+            # Named after its outbox item, so erasing the person finds it (mail_files_for).
+            suffix = f"-o{item_id}" if item_id is not None else ""
+            path = folder / f"{stamp}-{uuid.uuid4().hex[:8]}{suffix}.eml"
             path.write_bytes(bytes(message))
         except OSError as error:
             return DeliveryResult.failed(error)
         return DeliveryResult(True)
+
+
+def mail_files_for(folder: Path, item_ids: Iterable[int]) -> List[Path]:
+    """The offline mail files written for these outbox items (see `EmailDelivery`)."""
+    wanted = {f"-o{item_id}.eml" for item_id in item_ids}
+    if not wanted or not folder.is_dir():
+        return []
+    return sorted(
+        path
+        for path in folder.glob("*-o*.eml")
+        if path.name[path.name.rindex("-o") :] in wanted and path.is_file()
+    )
 
 
 class WebhookDelivery:
@@ -169,7 +183,7 @@ class Dispatcher:
     def deliver(self, item: Claimed) -> DeliveryResult:
         try:
             if item.kind == "email":
-                return self.email.deliver(item.payload)
+                return self.email.deliver(item.payload, item.id)
             if item.kind == "webhook":
                 return self.webhook.deliver(item.payload)
             if item.kind == "crm":

@@ -33,11 +33,22 @@ def make_engine(database_url: str) -> Engine:
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
     # WAL lets readers (the CLI export) run while the action server writes;
-    # foreign keys make erasure cascade to answers as it does on PostgreSQL.
+    # foreign keys make erasure cascade to answers as it does on PostgreSQL;
+    # secure_delete overwrites what is deleted, so an erased email isn't left in free pages.
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
+
+
+def checkpoint(engine: Engine) -> None:
+    """SQLite: fold the write-ahead log into the database file and empty it, so the old
+    versions of erased rows it still holds are gone too (no-op elsewhere; best effort)."""
+    if engine.dialect.name != "sqlite":
+        return
+    with engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 def make_session_factory(engine: Engine) -> sessionmaker:

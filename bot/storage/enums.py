@@ -52,6 +52,7 @@ class DeliveryPurpose(str, Enum):
     CRM = "crm"  # signed lead/meeting events (bot/crm)
     ACCOUNT = "account"  # a rep's invitation to the inbox
     HANDOFF = "handoff"  # a visitor asked for a person, or left them a message (bot/handoff)
+    ERASURE = "erasure"  # what "forget me" sends (a CANCEL to the rep): nothing personal
 
 
 class EnrollmentStatus(str, Enum):

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Dict, Iterable, List, Mapping, Sequence
 
 from sqlalchemy import bindparam, create_engine, inspect, text
+from sqlalchemy import event as sa_event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -51,8 +52,18 @@ def tracker_engine(url: str) -> Engine | None:
         database = parsed.database or ""
         if database in ("", ":memory:") or not Path(database).exists():
             return None
-    # A plain engine: the tracker store is Rasa's; no pragmas changed on its file.
-    return create_engine(parsed, future=True, pool_pre_ping=True, hide_parameters=True)
+    # Rasa's file; only this connection's secure_delete is ours (nothing in the file changes).
+    engine = create_engine(parsed, future=True, pool_pre_ping=True, hide_parameters=True)
+    if parsed.get_backend_name() == "sqlite":
+        # What we delete (erasure, retention) is overwritten, not left in free pages.
+        sa_event.listen(engine, "connect", _secure_delete)
+    return engine
+
+
+def _secure_delete(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA secure_delete=ON")
+    cursor.close()
 
 
 def has_events_table(engine: Engine) -> bool:

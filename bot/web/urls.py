@@ -24,6 +24,7 @@ WIDGET_JS = "/widget.js"
 HEALTH = "/health"
 CHAT = "/webhooks/widget/webhook"
 CHAT_STATUS = "/webhooks/widget/"  # the Rasa channel's own health answer
+CHAT_SESSION = "/webhooks/widget/session"  # a new visitor session (bot/leads/sessions.py)
 
 INBOX = "/inbox"
 INBOX_LEAD = "/inbox/leads/{conversation_id}"

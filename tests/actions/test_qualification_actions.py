@@ -11,6 +11,7 @@ from actions.common import services
 from actions.faq import AnswerQuestion
 from actions.privacy import ForgetMe, ShowMyData
 from actions.qualification import AskForSlot, SubmitLead, ValidateLeadForm
+from bot.leads.sessions import SESSION_METADATA_KEY
 from tests.actions.conftest import make_tracker
 
 CLEAR = [
@@ -143,7 +144,12 @@ async def test_forget_me_erases_and_resets(domain: Dict[str, Any]) -> None:
     store = services().leads
     store.start("visitor-1", "v1")
     store.record_answer("visitor-1", "name", "Jo", "ok", {"name": "Jo"})
-    tracker = make_tracker("forget me", "delete_data", slots={"consent": True, "name": "Jo"})
+    tracker = make_tracker(
+        "forget me",
+        "delete_data",
+        slots={"consent": True, "name": "Jo"},
+        metadata={SESSION_METADATA_KEY: True},
+    )
     dispatcher = CollectingDispatcher()
     assert await ForgetMe().run(dispatcher, tracker, domain) == [AllSlotsReset()]
     assert store.get("visitor-1") is None and store.erasure_count() == 1
@@ -152,13 +158,39 @@ async def test_forget_me_erases_and_resets(domain: Dict[str, Any]) -> None:
     assert shown.messages[0]["response"] == "utter_my_data_nothing"
 
 
+async def test_without_a_verified_session_nothing_is_shown_or_erased(
+    domain: Dict[str, Any],
+) -> None:
+    store = services().leads
+    store.start("visitor-1", "v1")
+    store.record_answer("visitor-1", "name", "Jo", "ok", {"name": "Jo"})
+    for metadata in ({}, {SESSION_METADATA_KEY: False}, {SESSION_METADATA_KEY: "true"}):
+        for action, text, intent in (
+            (ShowMyData(), "what do you know about me", "show_my_data"),
+            (ForgetMe(), "forget me", "delete_data"),
+        ):
+            dispatcher = CollectingDispatcher()
+            tracker = make_tracker(text, intent, slots={"consent": True}, metadata=metadata)
+            assert await action.run(dispatcher, tracker, domain) == []
+            assert dispatcher.messages == [
+                {
+                    **dispatcher.messages[0],
+                    "response": "utter_privacy_unverified",
+                    "privacy_email": "privacy@example.com",
+                }
+            ]
+    assert store.get("visitor-1")["name"] == "Jo" and store.erasure_count() == 0
+
+
 async def test_a_failing_action_apologises_instead_of_crashing(
     domain: Dict[str, Any], monkeypatch
 ) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("DATABASE_URL", "sqlite:////proc/no/such/dir/leadbot.db")
     services.cache_clear()
     dispatcher = CollectingDispatcher()
-    tracker = make_tracker("what do you know about me", "show_my_data")
+    tracker = make_tracker(
+        "what do you know about me", "show_my_data", metadata={SESSION_METADATA_KEY: True}
+    )
     assert await ShowMyData().run(dispatcher, tracker, domain) == []
     assert dispatcher.messages[0]["response"] == "utter_something_went_wrong"
 

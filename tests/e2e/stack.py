@@ -41,7 +41,19 @@ class Stack:
     token: str = ""  # the Rasa HTTP API token (`python -m bot token`)
 
     def conversation(self, metadata: Dict[str, Any] | None = None) -> Conversation:
+        """A REST-channel client: no visitor session (can't read or erase stored data)."""
         return Conversation(self, f"e2e-{uuid.uuid4().hex}", metadata or {})
+
+    def new_session(self) -> Dict[str, str]:
+        """A visitor session, as the widget gets one: {"sender", "session"}."""
+        response = requests.post(f"{self.rasa_url}/webhooks/widget/session", timeout=30)
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    def visitor(self, metadata: Dict[str, Any] | None = None) -> Conversation:
+        """A widget visitor with a server-minted session, talking over the widget channel."""
+        minted = self.new_session()
+        return Conversation(self, minted["sender"], metadata or {}, token=minted["session"])
 
     def export(self) -> List[Dict[str, Any]]:
         result = subprocess.run(
@@ -79,13 +91,19 @@ class Conversation:
     metadata: Dict[str, Any]
     transcript: List[str] = field(default_factory=list)
     buttons: List[Dict[str, str]] = field(default_factory=list)  # of the latest reply
+    token: str | None = None  # a visitor session: the widget channel, with its token
+
+    def post(self, text: str) -> requests.Response:
+        body: Dict[str, Any] = {"sender": self.sender, "message": text, "metadata": self.metadata}
+        channel = "rest"
+        if self.token is not None:
+            body["session"], channel = self.token, "widget"
+        return requests.post(
+            f"{self.stack.rasa_url}/webhooks/{channel}/webhook", json=body, timeout=60
+        )
 
     def say(self, text: str) -> List[Dict[str, Any]]:
-        response = requests.post(
-            f"{self.stack.rasa_url}/webhooks/rest/webhook",
-            json={"sender": self.sender, "message": text, "metadata": self.metadata},
-            timeout=60,
-        )
+        response = self.post(text)
         response.raise_for_status()
         messages = response.json()
         self.transcript.append(f"> {text}")

@@ -86,7 +86,7 @@ def test_happy_path_stores_a_normalised_lead(stack: Stack) -> None:
 
 
 def test_declined_consent_stores_nothing_but_still_helps(stack: Stack) -> None:
-    chat = stack.conversation()
+    chat = stack.visitor()
     chat.reply("can someone from sales contact me?")
     declined = chat.reply("no thanks")
     assert "won't store anything" in declined
@@ -201,7 +201,7 @@ def test_what_do_you_know_about_me_and_forget_me(stack: Stack) -> None:
     from bot.leads.store import LeadStore
     from bot.storage.engine import make_engine
 
-    chat = stack.conversation()
+    chat = stack.visitor()
     start_form(chat)
     chat.reply("Maria Garcia")
     chat.reply("maria@hooli.com")

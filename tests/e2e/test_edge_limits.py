@@ -146,16 +146,31 @@ def chat(sender: str, message: str = "") -> Dict[str, Any]:
     return {"sender": sender, "message": message}
 
 
+_SESSIONS: Dict[Tuple[int, str], Dict[str, str]] = {}
+
+
+def body_for(port: int, path: str, name: str) -> Dict[str, Any]:
+    """REST: the sender `name`; widget: a visitor session minted once per `name` (the widget
+    channel talks only within a session, bot/leads/sessions.py)."""
+    if path == REST:
+        return chat(name)
+    if (port, name) not in _SESSIONS:
+        minted = requests.post(f"http://127.0.0.1:{port}/webhooks/widget/session", timeout=30)
+        assert minted.status_code == 201, minted.text
+        _SESSIONS[(port, name)] = minted.json()
+    return {**_SESSIONS[(port, name)], "message": ""}
+
+
 def test_the_address_limit_holds_across_both_replicas_and_spoofing_doesnt_help(replicas) -> None:
     one, two = replicas["rasa"]
     source = "127.0.0.2"
     statuses = [
-        post(port, path, chat(f"a-{i % 2}"), source)[0]
+        post(port, path, body_for(one, path, f"a-{i % 2}"), source)[0]
         for i, (port, path) in enumerate([(one, REST), (two, WIDGET)] * (ADDRESS_LIMIT // 2))
     ]
     assert statuses == [200] * ADDRESS_LIMIT  # counted together: half on each replica
     for port, path in ((one, REST), (two, REST), (one, WIDGET), (two, WIDGET)):
-        status, headers, body = post(port, path, chat("a-0"), source)
+        status, headers, body = post(port, path, body_for(one, path, "a-0"), source)
         assert status == 429 and body["error"] == "rate_limited", body
         assert 1 <= int(headers["Retry-After"]) <= 60
     # A made-up X-Forwarded-For from an untrusted peer changes nothing.
@@ -177,11 +192,11 @@ def test_rotating_sender_ids_hits_the_new_conversation_cap(replicas) -> None:
         for i in range(NEW_PER_HOUR)
     ]
     assert statuses == [200] * NEW_PER_HOUR
-    status, headers, body = post(one, WIDGET, chat(f"c-{uuid.uuid4().hex}"), source)
+    status, headers, body = post(one, WIDGET, body_for(one, WIDGET, uuid.uuid4().hex), source)
     assert status == 429 and body["error"] == "too_many_conversations"
     assert int(headers["Retry-After"]) > 60
     # The conversations already started carry on, on either replica.
-    assert post(two, WIDGET, chat(first), source)[0] == 200
+    assert post(two, REST, chat(first), source)[0] == 200
 
 
 def test_the_web_process_passes_on_the_visitors_address(replicas) -> None:
@@ -189,9 +204,10 @@ def test_the_web_process_passes_on_the_visitors_address(replicas) -> None:
     # Two visitors of the demo page, both through the web process (itself at 127.0.0.1): each
     # has the whole budget, so the limit counts them, not the web process.
     for source in ("127.0.0.5", "127.0.0.6"):
-        statuses = [post(web, WIDGET, chat(f"w-{source}"), source)[0] for _ in range(ADDRESS_LIMIT)]
+        visitor = body_for(web, WIDGET, f"w-{source}")
+        statuses = [post(web, WIDGET, visitor, source)[0] for _ in range(ADDRESS_LIMIT)]
         assert statuses == [200] * ADDRESS_LIMIT, source
         status, headers, body = post(
-            web, WIDGET, chat(f"w-{source}"), source, {"X-Forwarded-For": "203.0.113.5"}
+            web, WIDGET, visitor, source, {"X-Forwarded-For": "203.0.113.5"}
         )
         assert status == 429 and body["error"] == "rate_limited" and headers["Retry-After"]

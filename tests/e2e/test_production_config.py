@@ -188,7 +188,7 @@ def test_parallel_visitors_through_haproxy_on_two_replicas(production_stack: Sta
 
 
 def test_erasure_on_the_postgres_tracker_store(production_stack: Stack) -> None:
-    chat = production_stack.conversation()
+    chat = production_stack.visitor()
     chat.reply("I'd like a demo")
     chat.reply("yes")
     chat.reply("no")

@@ -5,7 +5,6 @@ the per-address limits across processes in tests/e2e/test_edge_limits.py."""
 
 from __future__ import annotations
 
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -25,6 +24,11 @@ def post(url: str, body: object = None, origin: str | None = None, raw: bytes | 
     if raw is not None:
         return requests.post(url, data=raw, headers=headers, timeout=30)
     return requests.post(url, json=body, headers=headers, timeout=30)
+
+
+def session(stack: Stack) -> dict:
+    """{"sender", "session"} of a new visitor session, as the widget sends them."""
+    return stack.new_session()
 
 
 def test_cors_preflight_and_origins(stack: Stack) -> None:
@@ -51,7 +55,7 @@ def test_cors_preflight_and_origins(stack: Stack) -> None:
     blocked = post(url, {"sender": "x1", "message": "hi"}, origin="https://evil.example")
     assert blocked.status_code == 403 and blocked.json()["error"] == "origin_not_allowed"
 
-    ok = post(url, {"sender": f"w-{uuid.uuid4().hex}", "message": "/greet"}, origin=allowed)
+    ok = post(url, {**session(stack), "message": "/greet"}, origin=allowed)
     assert ok.status_code == 200 and ok.headers["Access-Control-Allow-Origin"] == allowed
     assert "bot" in " ".join(m.get("text", "") for m in ok.json())
 
@@ -74,22 +78,21 @@ def test_malformed_requests_get_json_errors(stack: Stack) -> None:
 
 def test_rate_limit_per_sender(stack: Stack) -> None:
     url = f"{stack.rasa_url}{HOOK}"
-    sender = f"w-{uuid.uuid4().hex}"
+    visitor = session(stack)
     with ThreadPoolExecutor(max_workers=25) as pool:
-        responses = list(
-            pool.map(lambda _: post(url, {"sender": sender, "message": ""}), range(25))
-        )
+        responses = list(pool.map(lambda _: post(url, {**visitor, "message": ""}), range(25)))
     limited = [r for r in responses if r.status_code == 429]
     assert len(limited) >= 5, [r.status_code for r in responses]
     assert limited[0].json()["error"] == "rate_limited" and limited[0].headers["Retry-After"]
     # Another visitor is not affected.
-    assert post(url, {"sender": f"w-{uuid.uuid4().hex}", "message": "hi"}).status_code == 200
+    assert post(url, {**session(stack), "message": "hi"}).status_code == 200
 
 
 def test_metadata_reaches_the_tracker_and_retries_are_answered_once(stack: Stack) -> None:
-    sender = f"w-{uuid.uuid4().hex}"
+    visitor = session(stack)
+    sender = visitor["sender"]
     body = {
-        "sender": sender,
+        **visitor,
         "message": "how much does it cost?",
         "message_id": "m1",
         "metadata": {"page_url": "https://example.com/pricing?utm_source=ads", "locale": "fr-FR"},

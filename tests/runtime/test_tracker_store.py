@@ -9,13 +9,13 @@ import uuid
 from typing import List
 
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, SlotSet, UserUttered
+from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from bot.storage.engine import make_engine
-from rasa_ext.tracker_store import ERASURE_ACTION, ErasableSQLTrackerStore
+from rasa_ext.tracker_store import ERASED_MARKER, ERASURE_ACTION, ErasableSQLTrackerStore
 
 DOMAIN = Domain.from_yaml(
     """
@@ -120,6 +120,7 @@ def test_forget_me_erases_the_conversation(database_url: str) -> None:
         tracker = await store.retrieve(sender)
         tracker.update(UserUttered("forget me"))
         tracker.update(ActionExecuted(ERASURE_ACTION))
+        tracker.update(BotUttered("Done", {"custom": ERASED_MARKER}))  # the erasure worked
         await store.save(tracker)
 
     asyncio.run(forget())

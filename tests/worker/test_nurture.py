@@ -33,7 +33,7 @@ class Recorder:
         self.sent: List[Mapping[str, Any]] = []
         self.lock = threading.Lock()
 
-    def deliver(self, payload: Mapping[str, Any]) -> DeliveryResult:
+    def deliver(self, payload: Mapping[str, Any], item_id: int | None = None) -> DeliveryResult:
         with self.lock:
             self.sent.append(payload)
         return DeliveryResult(True)

@@ -138,7 +138,7 @@ def test_an_unexpected_error_counts_as_an_attempt_and_nothing_stays_sending(
     enqueue_emails(sqlite_url, 2)
 
     class Broken(EmailDelivery):
-        def deliver(self, payload):  # type: ignore[no-untyped-def]
+        def deliver(self, payload, item_id=None):  # type: ignore[no-untyped-def]
             raise RuntimeError("jane@example.test broke it")  # must not be stored
 
     settings = Settings(database_url=sqlite_url, outbox_mail_dir=tmp_path)

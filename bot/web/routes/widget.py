@@ -1,5 +1,6 @@
 """What a site embedding the chat talks to: `/widget.js`, the chat pass-through to the Rasa
-server's widget channel (`/webhooks/widget/webhook`, POST and the CORS preflight) and `/health`.
+server's widget channel (`/webhooks/widget/webhook`, and `/webhooks/widget/session` that starts
+a visitor session; POST and the CORS preflight) and `/health`.
 
 The Rasa server decides CORS, rate limits and validation (rasa_ext/widget_channel.py) whichever
 way a request came, so a site can point the widget's `data-server` at this process, which
@@ -34,6 +35,7 @@ PASSED_HEADERS = {
     "vary",
     "retry-after",
     "content-type",
+    "cache-control",
 }
 FORWARDED_HEADERS = {
     "origin",
@@ -89,10 +91,11 @@ async def chat_proxy(request: web.Request) -> web.StreamResponse:
     }
     forwarded = [v for v in request.headers.getall("X-Forwarded-For", []) if v.isascii()]
     headers["X-Forwarded-For"] = forward_header(forwarded, request.remote)
+    upstream_path = urls.CHAT_SESSION if request.path == urls.CHAT_SESSION else urls.CHAT
     try:
         async with request.app[CLIENT_KEY].request(
             request.method,
-            f"{settings.rasa_url}{urls.CHAT}",
+            f"{settings.rasa_url}{upstream_path}",
             data=body or None,
             headers=headers,
             timeout=ClientTimeout(total=CHAT_TIMEOUT_S),
@@ -126,4 +129,6 @@ def routes() -> List[web.AbstractRouteDef]:
         web.get(urls.HEALTH, health),
         web.post(urls.CHAT, chat_proxy),
         web.options(urls.CHAT, chat_proxy),
+        web.post(urls.CHAT_SESSION, chat_proxy),
+        web.options(urls.CHAT_SESSION, chat_proxy),
     ]
