@@ -36,6 +36,9 @@ def page(template: str) -> Handler:
             base_url=base_url,
             privacy_url=settings.privacy_policy_url,
             consent_version=settings.consent_text_version,
+            retention_days=settings.retention_days,
+            retention_no_consent_days=settings.retention_no_consent_days,
+            privacy_email=settings.privacy_contact_email,
             snippet=snippet(base_url, settings.privacy_policy_url),
         )
         return web.Response(
