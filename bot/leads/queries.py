@@ -20,7 +20,7 @@ from bot.storage.models import Handoff, Lead, LeadAnswer, Meeting
 class UpcomingMeeting:
     """A booked meeting that has not ended yet, with who is coming."""
 
-    conversation_id: str
+    lead_id: str | None  # the lead's opaque id (links), never the conversation id
     start_utc: datetime
     end_utc: datetime
     rep_email: str
@@ -83,7 +83,7 @@ def upcoming_meetings(session: Session, now: datetime, limit: int = 200) -> List
     ).all()
     return [
         UpcomingMeeting(
-            conversation_id=meeting.conversation_id,
+            lead_id=lead.public_id,
             start_utc=meeting.start_utc,
             end_utc=meeting.end_utc,
             rep_email=meeting.rep_email,
@@ -127,10 +127,9 @@ def count_leads(session: Session, where: LeadFilter | None = None) -> int:
     return session.execute(query).scalar_one()
 
 
-def lead_record(session: Session, conversation_id: str) -> LeadRecord | None:
-    lead = session.execute(
-        select(Lead).where(Lead.conversation_id == conversation_id)
-    ).scalar_one_or_none()
+def lead_record(session: Session, lead_id: str) -> LeadRecord | None:
+    """The lead with this opaque id (what the inbox's links carry)."""
+    lead = session.execute(select(Lead).where(Lead.public_id == lead_id)).scalar_one_or_none()
     return LeadRecord.from_row(lead) if lead is not None else None
 
 

@@ -44,9 +44,10 @@ EXPORT_FIELDS = (
     "source",
     "created_at",
 )
-# The CSV download's columns (flat: the source becomes its page).
+# The CSV download's columns (flat: the source becomes its page). Downloads leave the system:
+# the lead is named by its opaque id, never the conversation id (DESIGN.md).
 CSV_FIELDS = (
-    "conversation_id",
+    "lead_id",
     "created_at",
     *PERSON_FIELDS,
     "score",
@@ -201,9 +202,13 @@ class LeadRecord:
         return row
 
     def to_download(self) -> Dict[str, Any]:
-        """The inbox's JSON download: the export plus each typed answer and its status."""
+        """The inbox's JSON download: the export plus each typed answer and its status, under
+        the lead's opaque id instead of the conversation id (downloads leave the system)."""
+        row = self.to_export()
+        del row["conversation_id"]
         return {
-            **self.to_export(),
+            "lead_id": self.public_id,
+            **row,
             "score_breakdown": [dict(hit) for hit in self.score_breakdown],
             "source_page": self.source_page,
             "answers": {
@@ -221,7 +226,7 @@ class LeadRecord:
 
     def to_csv_row(self) -> List[str]:
         """One CSV line's cells, in CSV_FIELDS order."""
-        values = {**self.to_export(), "source_page": self.source_page}
+        values = {**self.to_export(), "lead_id": self.public_id, "source_page": self.source_page}
         return [_cell(values.get(name)) for name in CSV_FIELDS]
 
     def understood(self, slot: str) -> str:

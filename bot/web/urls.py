@@ -27,7 +27,7 @@ CHAT_STATUS = "/webhooks/widget/"  # the Rasa channel's own health answer
 CHAT_SESSION = "/webhooks/widget/session"  # a new visitor session (bot/leads/sessions.py)
 
 INBOX = "/inbox"
-INBOX_LEAD = "/inbox/leads/{conversation_id}"
+INBOX_LEAD = "/inbox/leads/{lead_id}"  # the opaque lead id, never the conversation id
 INBOX_LEADS_JSON = "/inbox/leads.json"
 INBOX_LEADS_CSV = "/inbox/leads.csv"
 LOGIN = "/inbox/login"
@@ -65,8 +65,8 @@ def with_query(relative: str, query: Mapping[str, object]) -> str:
     return relative + ("?" + urlencode(kept) if kept else "")
 
 
-def inbox_lead(conversation_id: str) -> str:
-    return path(INBOX_LEAD, conversation_id=conversation_id)
+def inbox_lead(lead_id: str) -> str:
+    return path(INBOX_LEAD, lead_id=lead_id)
 
 
 def unsubscribe(token: str) -> str:
@@ -123,8 +123,8 @@ class PublicUrls:
         """A rep's one-time link to choose a password."""
         return self.absolute(path(WELCOME, token=token))
 
-    def lead(self, conversation_id: str) -> str:
-        return self.absolute(inbox_lead(conversation_id))
+    def lead(self, lead_id: str) -> str:
+        return self.absolute(inbox_lead(lead_id))
 
     @property
     def site(self) -> str:

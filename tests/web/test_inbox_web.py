@@ -363,7 +363,9 @@ async def test_inbox_shows_meetings_leads_breakdown_and_feeds(
     assert "about 450" in body and "450 people" in body
     assert "https://example.test/pricing" in body
     assert "asked for a person" in body
-    assert 'href="/inbox/leads/c1"' in body
+    # Links name the lead by its opaque id, never the conversation id (DESIGN.md).
+    assert f'href="/inbox/leads/{world.lead("c1").public_id}"' in body
+    assert "/inbox/leads/c1" not in body
     # Every rep's feed URL, from PUBLIC_BASE_URL and the HMAC token.
     for each in REPS.reps:
         assert f"{BASE}/reps/{rep_feed_token(SECRET.encode(), each.email)}.ics" in body
@@ -376,9 +378,12 @@ async def test_visitor_markup_is_escaped(client: TestClient) -> None:
     assert "<script" not in body.lower()
 
 
-async def test_the_lead_link_on_the_page_opens_the_transcript(client: TestClient) -> None:
+async def test_the_lead_link_on_the_page_opens_the_transcript(
+    client: TestClient, world: World
+) -> None:
     body = await (await client.get("/inbox")).text()
-    [link] = set(re.findall(r'href="(/inbox/leads/c1)"', body))  # meeting + lead
+    lead_id = world.lead("c1").public_id
+    [link] = set(re.findall(f'href="(/inbox/leads/{lead_id})"', body))  # meeting + lead
     response = await client.get(link)
     assert response.status == 200
     assert_private_html(response)
@@ -402,7 +407,7 @@ async def test_transcript_tolerates_a_missing_tracker_store(world: World) -> Non
         client = await client_for(world, world.settings(TRACKER_STORE_URL=url))
         try:
             await sign_in(client)
-            response = await client.get("/inbox/leads/c1")
+            response = await client.get(f"/inbox/leads/{world.lead('c1').public_id}")
             assert response.status == 200
             page = await response.text()
             assert expected in page and "Jane Doe" in page
@@ -420,10 +425,14 @@ async def test_unknown_lead_is_404(client: TestClient) -> None:
 # -- exports ----------------------------------------------------------------------------------
 
 
-async def test_json_and_csv_exports(client: TestClient) -> None:
+async def test_json_and_csv_exports(client: TestClient, world: World) -> None:
+    # Downloads leave the system: leads by their opaque id, no conversation id (DESIGN.md).
+    by_id = {world.lead(c).public_id: c for c in ("c1", "xss", "n1")}
     response = await client.get("/inbox/leads.json")
     assert response.status == 200 and response.headers["Cache-Control"] == "no-store"
-    leads = {lead["conversation_id"]: lead for lead in (await response.json())["leads"]}
+    downloaded = (await response.json())["leads"]
+    assert not any("conversation_id" in lead for lead in downloaded)
+    leads = {by_id[lead["lead_id"]]: lead for lead in downloaded}
     assert set(leads) == {"c1", "xss", "n1"}
     assert leads["c1"]["name"] == "Jane Doe" and leads["c1"]["outcome"] == "meeting_booked"
     assert leads["c1"]["score_breakdown"][0]["reason"] == "vp role"
@@ -434,9 +443,9 @@ async def test_json_and_csv_exports(client: TestClient) -> None:
     assert response.headers["Content-Type"].startswith("text/csv")
     assert response.headers["Content-Disposition"].startswith("attachment;")
     assert 'filename="leads-20261123.csv"' in response.headers["Content-Disposition"]
-    rows = {
-        row["conversation_id"]: row for row in csv.DictReader(io.StringIO(await response.text()))
-    }
+    text = await response.text()
+    assert "conversation_id" not in text.splitlines()[0] and "c1" not in text
+    rows = {by_id[row["lead_id"]]: row for row in csv.DictReader(io.StringIO(text))}
     assert rows["c1"]["name"] == "Jane Doe" and rows["c1"]["email"] == "jane@acme.test"
     assert rows["c1"]["outcome"] == "meeting_booked"
 

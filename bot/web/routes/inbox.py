@@ -1,8 +1,8 @@
 """The reps' inbox (signed-in reps only): upcoming meetings, leads (search, filters by tier,
 outcome, rep and "waiting for a person", pages of PAGE_LEADS) with their answers and score
 breakdown, each rep's calendar feed (`GET /inbox`), and one lead with its conversation
-(`GET /inbox/leads/{conversation_id}`). Database work runs in threads so the event loop keeps
-serving the widget."""
+(`GET /inbox/leads/{lead_id}`, the lead's opaque id). Database work runs in threads so the event
+loop keeps serving the widget."""
 
 from __future__ import annotations
 
@@ -32,8 +32,8 @@ PAGE_LEADS = 25
 MAX_SEARCH = 200
 
 
-def _anchor(conversation_id: str) -> str:
-    return hashlib.sha256(conversation_id.encode()).hexdigest()[:12]
+def _anchor(lead_id: str | None) -> str:
+    return hashlib.sha256((lead_id or "").encode()).hexdigest()[:12]
 
 
 def _common(rep: SignedIn) -> Dict[str, Any]:
@@ -132,16 +132,16 @@ async def inbox_page(request: web.Request, rep: SignedIn) -> web.Response:
 @auth.rep_page
 async def lead_page(request: web.Request, rep: SignedIn) -> web.Response:
     made = services(request)
-    conversation_id = request.match_info["conversation_id"]
-    if len(conversation_id) > 256 or not conversation_id.isprintable():  # never an id
-        conversation_id = ""  # (a NUL byte would be a database error in PostgreSQL)
+    lead_id = request.match_info["lead_id"]
+    if len(lead_id) > 64 or not lead_id.isprintable():  # never an id
+        lead_id = ""  # (a NUL byte would be a database error in PostgreSQL)
 
     def load():  # type: ignore[no-untyped-def]
         with unit_of_work(made.sessions) as session:
-            lead = lead_record(session, conversation_id)
+            lead = lead_record(session, lead_id)
         if lead is None:  # no consent, or erased: no lead and nothing to show
             return None, None
-        return lead, made.tracker.transcript(conversation_id)
+        return lead, made.tracker.transcript(lead.conversation_id)
 
     lead, lines = await asyncio.to_thread(load)
     pages = request.app[PAGES_KEY]
@@ -157,5 +157,5 @@ async def lead_page(request: web.Request, rep: SignedIn) -> web.Response:
 def routes() -> List[web.AbstractRouteDef]:
     return [
         web.get(urls.INBOX, inbox_page),
-        web.get(urls.route(urls.INBOX_LEAD, conversation_id=".+"), lead_page),
+        web.get(urls.route(urls.INBOX_LEAD, lead_id=".+"), lead_page),
     ]
