@@ -58,6 +58,13 @@ OFFERED = "would love to talk"
 TAKEN = "someone just took that time"
 
 
+def nurture_question() -> str:
+    """The start of the question asked right after consent is recorded (the next form step)."""
+    responses = yaml.safe_load((ROOT / "domain.yml").read_text()).get("responses", {})
+    variants = responses.get("utter_ask_nurture_consent") or [{}]
+    return " ".join(str(variants[0].get("text", "")).split())[:30]
+
+
 def apology_texts() -> List[str]:
     """The designers' wording for "something is down" / "something went wrong"."""
     responses = yaml.safe_load((ROOT / "domain.yml").read_text()).get("responses", {})
@@ -265,7 +272,9 @@ class Visitor:
     async def qualify(self, outcome: Outcome, index: int, correct: bool = False) -> None:
         await self.say(outcome, "I'd like a demo")
         reply, _ = await self.say(outcome, "yes")
-        outcome.consent_acknowledged = bool(reply)
+        # Consent is recorded when the form moves on to the next question (a fallback or a
+        # re-ask means it wasn't, and nothing may be stored).
+        outcome.consent_acknowledged = NURTURE_QUESTION in " ".join(reply.split())
         await self.say(outcome, "no")
         for text in (
             f"Drill Visitor{index}",
@@ -323,7 +332,7 @@ class Visitor:
             await self.start_session(outcome)
             await self.say(outcome, "I'd like a demo")
             reply, _ = await self.say(outcome, "yes")
-            outcome.consent_acknowledged = bool(reply)
+            outcome.consent_acknowledged = NURTURE_QUESTION in " ".join(reply.split())
             await self.say(outcome, "no")
             await self.say(outcome, f"Erin Erase{index}")
             await self.say(outcome, "forget me")
@@ -331,6 +340,7 @@ class Visitor:
         return outcome
 
 
+NURTURE_QUESTION = nurture_question()
 SCENARIOS = ["qualify"] * 4 + ["correct", "question", "question", "decline", "erase"]
 
 
@@ -406,6 +416,8 @@ def _problems(outcome: Outcome, lead: Dict[str, Any] | None) -> List[str]:
     problems: List[str] = []
     if outcome.told_booked and not (lead and lead.get("meeting_start")):
         problems.append(f"{outcome.scenario}: told booked, no committed meeting")
+    if outcome.told_booked and not outcome.consent_acknowledged:
+        problems.append(f"{outcome.scenario}: booked, but the consent step was not recognised")
     if outcome.consent_acknowledged and lead is None:
         problems.append(f"{outcome.scenario}: consent given, lead lost")
     if outcome.completed and lead and lead.get("company_size") != outcome.expected_size:
@@ -555,10 +567,12 @@ def main() -> int:
             deadline = time.monotonic() + (45 if short else 180)
             while time.monotonic() < deadline:
                 rep_mails = [m for m in mail.messages if "Meeting booked" in str(m["Subject"])]
-                hooks = Counter(h["path"] for h in webhooks.received)
-                if len(rep_mails) >= len(booked) and min(hooks["/rep"], hooks["/crm"]) >= len(
-                    booked
-                ):
+                rep_hooks = [h for h in webhooks.received if h["path"] == "/rep"]
+                crm_booked = [
+                    h for h in webhooks.received
+                    if h["path"] == "/crm" and (h["body"] or {}).get("type") == "meeting.booked"
+                ]  # fmt: skip
+                if min(len(rep_mails), len(rep_hooks), len(crm_booked)) >= len(booked):
                     break
                 time.sleep(2)
             time.sleep(3)  # anything delivered twice would arrive now
