@@ -257,6 +257,16 @@ class Outbox:
                 .execution_options(synchronize_session=False)
             ).rowcount
 
+    def release_mine(self) -> int:
+        """Give back every claim this worker holds (it is between rounds, sending nothing)."""
+        with unit_of_work(self._sessions) as session:
+            return session.execute(
+                update(OutboxItem)
+                .where(self._mine())
+                .values(status=DeliveryStatus.PENDING, claimed_until=None, claimed_by=None)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+
     def mark_sent(self, item_id: int, now: datetime) -> bool:
         """Record the delivery, if this worker still holds the claim (else False, logged)."""
         with unit_of_work(self._sessions) as session:

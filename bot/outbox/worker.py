@@ -3,7 +3,10 @@ once a day it also applies the retention rules (bot.leads.retention).
 
 The clock is injected (`clock: Callable[[], datetime]`) so tests can move time forward.
 SIGINT/SIGTERM finish the current delivery and stop; nothing is lost (a claimed item whose
-worker died is claimed again when its claim expires).
+worker died is claimed again when its claim expires). A live worker whose database went away in
+the middle of a batch keeps each outcome it could not record and records it first when the
+database is back, then gives back the rest of that batch at once: its claims are renewed while
+it lives, so nobody else would ever take them, and an email sent is never sent again.
 """
 
 from __future__ import annotations
@@ -65,6 +68,8 @@ class Worker:
         self.retention = retention
         self.retention_every = retention_every
         self._retention_due: datetime | None = None  # None: at the first round
+        # Outcomes of deliveries made while the database could not record them, by item id.
+        self._unrecorded: dict[int, DeliveryResult] = {}
 
     def _apply_retention(self) -> None:
         now = self.clock()
@@ -84,6 +89,7 @@ class Worker:
             report.calendars_refreshed = self.calendars.refresh_due().refreshed
         if self.nurture is not None:
             report.nurture_queued = self.nurture.queue_due()
+        self._recover_interrupted_batch(report)
         with self.outbox.holding_claims(self.clock):  # a slow send keeps its claim
             while not self.stopping.is_set():
                 claimed = self.outbox.claim(self.clock(), self.batch)
@@ -102,11 +108,29 @@ class Worker:
         except Exception as error:  # noqa: BLE001 - counted as an attempt, never left 'sending'
             log.warning("outbox item %s: %s while delivering", item.id, type(error).__name__)
             result = DeliveryResult.failed(error)
+        try:
+            self._record(item.id, result, report)
+        except Exception:
+            self._unrecorded[item.id] = result  # recorded at the next round, never re-sent
+            raise
+
+    def _recover_interrupted_batch(self, report: WorkerReport) -> None:
+        """Record what an earlier round delivered but could not write down, then give back
+        the items that round claimed and never attempted. Between rounds this worker sends
+        nothing, so every claim it still holds is one of those."""
+        for item_id, result in list(self._unrecorded.items()):
+            self._record(item_id, result, report)
+            del self._unrecorded[item_id]
+        released = self.outbox.release_mine()
+        if released:
+            log.warning("gave back %d outbox items an interrupted round had claimed", released)
+
+    def _record(self, item_id: int, result: DeliveryResult, report: WorkerReport) -> None:
         if result.ok:
-            if self.outbox.mark_sent(item.id, self.clock()):
+            if self.outbox.mark_sent(item_id, self.clock()):
                 report.delivered += 1
             return
-        status = self.outbox.mark_failed(item.id, self.clock(), result.error or "?")
+        status = self.outbox.mark_failed(item_id, self.clock(), result.error or "?")
         if status == DeliveryStatus.FAILED:
             report.failed += 1
         elif status == DeliveryStatus.PENDING:

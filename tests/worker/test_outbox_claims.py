@@ -8,13 +8,14 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from collections import Counter
 from datetime import timedelta
 from email import message_from_bytes, policy
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
-from sqlalchemy import select
+from sqlalchemy import create_engine, select, text
 
 from bot.clock import utc_now
 from bot.config.settings import PROJECT_ROOT, Settings
@@ -25,6 +26,7 @@ from bot.services import build_services
 from bot.storage.engine import make_engine, make_session_factory, unit_of_work
 from bot.storage.models import OutboxItem
 from tests.bot.factories import Clock
+from tests.conftest import POSTGRES_ADMIN_URL
 from tests.worker.conftest import free_port
 
 
@@ -207,3 +209,76 @@ def test_outbox_retry_queues_failed_deliveries_again(sqlite_url: str) -> None:
     assert result.stdout.startswith("1 failed deliveries queued again")
     [row] = items(sqlite_url)
     assert (row.status, row.attempts) == ("pending", 0)
+
+
+class SmtpThatTakesTheDatabaseAway(SlowSmtp):
+    """Accepts each message; while accepting the first, the leads database stops taking
+    connections (as in a PostgreSQL restart), so the worker cannot record that it was sent."""
+
+    def __init__(self, database: str) -> None:
+        super().__init__(delay=0)
+        self.database = database
+        self.admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT", future=True)
+        self.database_gone = threading.Event()
+
+    def set_connections(self, allowed: bool) -> None:
+        with self.admin.connect() as connection:
+            connection.execute(
+                text(f'ALTER DATABASE "{self.database}" ALLOW_CONNECTIONS {str(allowed).lower()}')
+            )
+            if not allowed:
+                connection.execute(
+                    text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        "WHERE datname = :name AND pid <> pg_backend_pid()"
+                    ),
+                    {"name": self.database},
+                )
+
+    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
+        if not self.database_gone.is_set():
+            self.set_connections(False)
+            self.database_gone.set()
+        return await super().handle_DATA(server, session, envelope)
+
+
+def test_a_database_outage_mid_batch_delays_nothing_and_sends_nothing_twice(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    """The worker lives on through the outage, renewing its claims: what it had claimed must
+    come back at its next round, not after the claim expires (it never would), and the email
+    it sent but could not record must not be sent again."""
+    from bot.storage.migrate import upgrade
+
+    upgrade(postgres_url)
+    count = 4
+    enqueue_emails(postgres_url, count)
+    with SmtpThatTakesTheDatabaseAway(postgres_url.rsplit("/", 1)[1]) as smtp:
+        settings = settings_for(postgres_url, tmp_path, smtp.port)
+        worker = Worker(
+            Outbox(make_engine(postgres_url), claim_seconds=3.0),
+            Dispatcher.from_settings(settings),
+            poll_seconds=0.2,
+            batch=count,
+        )
+        thread = threading.Thread(target=worker.run, daemon=True)
+        thread.start()
+        try:
+            assert smtp.database_gone.wait(30)
+            time.sleep(2)  # a few rounds fail while the database is away
+            smtp.set_connections(True)
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                rows = items(postgres_url)
+                if all(row.status == "sent" for row in rows):
+                    break
+                time.sleep(0.2)
+        finally:
+            worker.stop()
+            thread.join(30)
+            smtp.set_connections(True)
+            smtp.admin.dispose()
+    assert smtp.subjects == Counter({f"item {n}": 1 for n in range(count)})
+    assert {(row.status, row.attempts, row.claimed_by) for row in items(postgres_url)} == {
+        ("sent", 1, None)
+    }
