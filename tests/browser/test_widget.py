@@ -399,3 +399,38 @@ def test_widget_is_small_and_self_contained() -> None:
     text = source.decode()
     assert "innerHTML" not in text and "eval(" not in text and "document.write" not in text
     assert "import " not in text  # no module or third-party fetch
+
+
+def test_forget_me_leaves_nothing_in_the_browser(stack: Stack, page) -> None:
+    """After "forget me", this browser keeps nothing of the conversation either: no transcript,
+    no session, no answers in localStorage, and a reload shows an empty chat."""
+    page.goto(f"{stack.web_url}/")
+    open_chat(page)
+    click(page, "I'd like a demo")
+    click(page, "Yes, that's fine")
+    click(page, "No follow-ups")
+    visitor = sender(page)
+    assert "email" in say(page, "Fenna Forgetful")
+    say(page, "fenna@forgetful-widgets.nl")
+    assert lead_when(stack, visitor, lambda row: row["email"] is not None)["name"] == "Fenna Forgetful"
+
+    def stored_in_browser() -> str:
+        return page.evaluate("JSON.stringify(Object.assign({}, localStorage, sessionStorage))")
+
+    assert "forgetful" in stored_in_browser().lower()
+    box = page.get_by_label("Message")
+    box.fill("forget me")
+    box.press("Enter")
+    # The widget keeps only the confirmation on screen (the transcript before it is gone).
+    page.locator(".msg.bot", has_text="deleted everything").wait_for()
+    assert "Fenna" not in " ".join(page.locator(".msg").all_inner_texts())
+    page.wait_for_timeout(500)
+    assert "forgetful" not in stored_in_browser().lower()
+    assert visitor not in stored_in_browser()
+    assert stack.lead(visitor) is None
+
+    page.reload()
+    page.wait_for_timeout(500)
+    transcript = " ".join(page.locator(".msg").all_inner_texts())
+    assert "Fenna" not in transcript and "forgetful" not in transcript.lower()
+    assert "forgetful" not in stored_in_browser().lower()
