@@ -412,7 +412,8 @@ def test_forget_me_leaves_nothing_in_the_browser(stack: Stack, page) -> None:
     visitor = sender(page)
     assert "email" in say(page, "Fenna Forgetful")
     say(page, "fenna@forgetful-widgets.nl")
-    assert lead_when(stack, visitor, lambda row: row["email"] is not None)["name"] == "Fenna Forgetful"
+    lead = lead_when(stack, visitor, lambda row: row["email"] is not None)
+    assert lead["name"] == "Fenna Forgetful"
 
     def stored_in_browser() -> str:
         return page.evaluate("JSON.stringify(Object.assign({}, localStorage, sessionStorage))")
