@@ -59,21 +59,21 @@ def test_working_hours_are_the_reps_own() -> None:
 def test_a_request_is_recorded_routed_and_notified_in_one_go(database_url: str) -> None:
     clock = Clock(WORKING)
     store = LeadStore(make_engine(database_url))
-    make_lead(store, "c1", name="Jane <Doe> & Co")
+    make_lead(store, "visitor-jane", name="Jane <Doe> & Co")
     handoffs = service(database_url, clock)
 
-    requested = handoffs.request_live("c1", visitor_tz="Europe/Berlin")
+    requested = handoffs.request_live("visitor-jane", visitor_tz="Europe/Berlin")
 
     assert requested.outcome is Outcome.WAITING
     view = requested.handoff
     assert view.state == "waiting" and view.deadline_at == WORKING + timedelta(seconds=120)
     assert requested.rep is not None and is_working(requested.rep, WORKING)
-    assert store.get("c1").needs_human is True
+    assert store.get("visitor-jane").needs_human is True
     email, slack = outbox(database_url)
     assert email.kind == "email" and email.payload["to"] == [requested.rep.email]
     assert email.payload["reply_to"] == "jane@acme.test"
     link = f"https://bot.example.test/inbox/handoffs/{view.public_id}"
-    assert link in email.payload["text"] and "c1" not in email.payload["text"]
+    assert link in email.payload["text"] and "visitor-jane" not in email.payload["text"]
     assert "Take over within 2 minutes" in email.payload["text"]
     assert "VP Sales" in email.payload["text"]  # the answers, for context
     body = slack.payload["body"]
@@ -86,7 +86,7 @@ def test_a_request_is_recorded_routed_and_notified_in_one_go(database_url: str) 
     assert context["type"] == "context"
 
     # Asking again while waiting queues nothing new and notifies nobody twice.
-    again = handoffs.request_live("c1")
+    again = handoffs.request_live("visitor-jane")
     assert again.outcome is Outcome.ALREADY_OPEN and again.handoff.id == view.id
     assert len(outbox(database_url)) == 2
 
