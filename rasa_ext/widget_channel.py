@@ -17,7 +17,10 @@ plus what a public browser endpoint needs:
   (the widget then starts a fresh session, as a product does when a cookie no longer checks
   out): continuing someone else's conversation would let whoever learnt its id correct the
   lead's email or ask "what do you know about me?". Ids the server did not mint are refused
-  with 401 `session_required`. The verdict reaches the actions as
+  with 401 `session_required`. Minting counts against the same per-address limits as
+  messages (a new conversation; bot/edge/ratelimit.py): over them it is refused with 429 +
+  Retry-After, which the widget waits out and retries like a refused message. The verdict
+  reaches the actions as
   `metadata[SESSION_METADATA_KEY]`, overwriting anything the client put there.
 """
 
@@ -154,6 +157,17 @@ class WidgetInput(GuardedRestInput):
                     request, ChatRequestError(403, "origin_not_allowed", "origin not allowed")
                 )
             minted = sessions.new_session(self.session_key)
+            address = self.gate.client(request.ip, request.headers.getall("x-forwarded-for", []))
+            refusal = await self.gate.admit_new(address, minted.sender_id)
+            if refusal:
+                error = ChatRequestError(
+                    429, refusal.code, f"{refusal.detail}; retry in {refusal.retry_after_s} s"
+                )
+                return self.error(
+                    request,
+                    error,
+                    **{"Retry-After": str(refusal.retry_after_s), "Cache-Control": "no-store"},
+                )
             return response.json(
                 {"sender": minted.sender_id, "session": minted.token},
                 status=201,

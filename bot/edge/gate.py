@@ -28,3 +28,9 @@ class ChannelGate:
         if self.limits.shared:
             return await asyncio.to_thread(self.limits.check, address, sender)
         return self.limits.check(address, sender)
+
+    async def admit_new(self, address: str, sender: str) -> Refusal | None:
+        """None to mint the new conversation `sender` (a widget session), else why not."""
+        if self.limits.shared:
+            return await asyncio.to_thread(self.limits.mint, address, sender)
+        return self.limits.mint(address, sender)

@@ -9,6 +9,10 @@ Three limits, checked in this order for every chat message:
 - NEW_CONVERSATIONS_PER_HOUR sender ids never seen before (each is a new tracker in the
   database) from one address per hour.
 
+Minting a widget session (`POST /webhooks/widget/session`) is a new conversation too: it counts
+one request toward the address limit and one toward NEW_CONVERSATIONS_PER_HOUR, and marks the
+minted id as seen, so that conversation's first message is not counted as new a second time.
+
 With REDIS_URL the counters live in Redis (the `limits` package's moving windows), so every
 Rasa worker and replica counts together; without it, in this process's memory. A Redis that
 does not answer lets messages through (logged): the chat stays up, the limits come back with
@@ -150,6 +154,34 @@ class ChannelLimits:
                 self._warned_at = now
                 log.warning("rate limits not counted (Redis: %s)", type(error).__name__)
             return None
+
+    def mint(self, address: str, sender: str) -> Refusal | None:
+        """Count a new conversation `sender` that `address` starts (a minted widget session)
+        before its first message; a Refusal if over a limit. Blocking, like `check`."""
+        try:
+            return self._mint(address, sender)
+        except Exception as error:  # noqa: BLE001 - Redis down: serve, say so (rarely)
+            now = time.monotonic()
+            if now - self._warned_at > 60:
+                self._warned_at = now
+                log.warning("rate limits not counted (Redis: %s)", type(error).__name__)
+            return None
+
+    def _mint(self, address: str, sender: str) -> Refusal | None:
+        if not self._limiter.hit(self._address, address):
+            return Refusal(
+                "rate_limited",
+                "too many requests from your address",
+                self._retry_after(self._address, address),
+            )
+        if not self._limiter.hit(self._new, address):
+            return Refusal(
+                "too_many_conversations",
+                "too many new conversations from your address",
+                self._retry_after(self._new, address),
+            )
+        self._seen.first_time(sender)  # counted here: its first message is not new again
+        return None
 
     def _check(self, address: str, sender: str) -> Refusal | None:
         if not self._limiter.hit(self._address, address):

@@ -88,6 +88,25 @@ def test_new_conversations_per_address_are_capped() -> None:
     assert gate.check("198.51.100.1", "c").code == "too_many_conversations"  # still new
 
 
+def test_minted_sessions_are_new_conversations_counted_once() -> None:
+    gate = limits(address_limit=100)
+    assert gate.mint("198.51.100.1", "w-a") is None and gate.mint("198.51.100.1", "w-b") is None
+    refused = gate.mint("198.51.100.1", "w-c")
+    assert refused and refused.code == "too_many_conversations" and refused.retry_after_s > 60
+    # The minted conversations' first messages are not new conversations a second time.
+    assert gate.check("198.51.100.1", "w-a") is None and gate.check("198.51.100.1", "w-b") is None
+    assert gate.check("198.51.100.1", "rest-d").code == "too_many_conversations"
+    assert gate.mint("198.51.100.2", "w-e") is None  # another address has its own budget
+
+
+def test_minting_counts_toward_the_address_limit() -> None:
+    gate = limits(address_limit=2, new_conversations_per_hour=100)
+    assert gate.mint("198.51.100.1", "w-a") is None
+    assert gate.check("198.51.100.1", "w-a") is None
+    refused = gate.mint("198.51.100.1", "w-b")
+    assert refused and refused.code == "rate_limited" and 1 <= refused.retry_after_s <= 60
+
+
 def test_a_redis_that_does_not_answer_lets_the_chat_through() -> None:
     gate = limits(redis_url="redis://127.0.0.1:1/0", address_limit=1)
     assert gate.check("198.51.100.1", "a") is None and gate.check("198.51.100.1", "a") is None

@@ -192,7 +192,8 @@ def test_rotating_sender_ids_hits_the_new_conversation_cap(replicas) -> None:
         for i in range(NEW_PER_HOUR)
     ]
     assert statuses == [200] * NEW_PER_HOUR
-    status, headers, body = post(one, WIDGET, body_for(one, WIDGET, uuid.uuid4().hex), source)
+    # A widget conversation is new when its session is minted: that is refused now.
+    status, headers, body = post(one, "/webhooks/widget/session", {}, source)
     assert status == 429 and body["error"] == "too_many_conversations"
     assert int(headers["Retry-After"]) > 60
     # The conversations already started carry on, on either replica.
@@ -211,3 +212,37 @@ def test_the_web_process_passes_on_the_visitors_address(replicas) -> None:
             web, WIDGET, visitor, source, {"X-Forwarded-For": "203.0.113.5"}
         )
         assert status == 429 and body["error"] == "rate_limited" and headers["Retry-After"]
+
+
+SESSION = "/webhooks/widget/session"
+
+
+def test_minting_sessions_counts_as_new_conversations(replicas) -> None:
+    one, two = replicas["rasa"]
+    source = "127.0.0.7"
+    minted = [post(port, SESSION, {}, source) for port in (one, two) * (NEW_PER_HOUR // 2)]
+    assert [status for status, _, _ in minted] == [201] * NEW_PER_HOUR
+    # Each minted conversation's first message is not counted as new a second time.
+    for _, _, session in minted:
+        assert post(two, WIDGET, {**session, "message": ""}, source)[0] == 200
+    # The cap is reached: no more sessions, on either replica.
+    for port in (one, two):
+        status, headers, body = post(port, SESSION, {}, source)
+        assert status == 429, body
+        assert body["error"] in ("too_many_conversations", "rate_limited"), body
+        assert int(headers["Retry-After"]) >= 1
+
+
+def test_minting_is_refused_with_retry_after_through_the_web_process(replicas) -> None:
+    one, web = replicas["rasa"][0], replicas["web"]
+    source = "127.0.0.9"
+    statuses = [post(web, SESSION, {}, source)[0] for _ in range(NEW_PER_HOUR)]
+    assert statuses == [201] * NEW_PER_HOUR
+    status, headers, body = post(web, SESSION, {}, source)
+    assert status == 429 and body["error"] == "too_many_conversations", body
+    assert int(headers["Retry-After"]) > 60
+    # The same count as conversations started by a first message: none left for this address.
+    status, _, body = post(one, REST, chat(f"m-{uuid.uuid4().hex}"), source)
+    assert status == 429 and body["error"] == "too_many_conversations", body
+    # Another visitor of the same site is not affected.
+    assert post(web, SESSION, {}, "127.0.0.10")[0] == 201
