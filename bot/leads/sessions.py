@@ -47,4 +47,6 @@ def verify(key: bytes, sender_id: object, token: object) -> bool:
         return False
     if not token or len(token) > MAX_TOKEN_CHARS or not SENDER_PATTERN.match(sender_id):
         return False
+    if not token.isascii():  # compare_digest refuses non-ASCII text (a TypeError, a 500)
+        return False
     return hmac.compare_digest(_sign(key, sender_id), token)

@@ -4,6 +4,7 @@ that aren't the declared encoding) is the sender's mistake, answered 400, never 
 from __future__ import annotations
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from multidict import MultiDictProxy
 
 
@@ -12,5 +13,6 @@ async def read_form(request: web.Request) -> MultiDictProxy:
         return await request.post()
     except web.HTTPException:
         raise  # e.g. 413 for a body over client_max_size
-    except (ValueError, AssertionError, LookupError, UnicodeError) as error:
+    except (ValueError, AssertionError, LookupError, UnicodeError, HttpProcessingError) as error:
+        # HttpProcessingError: a multipart part with a malformed header (InvalidHeader)
         raise web.HTTPBadRequest(reason="Malformed Form") from error

@@ -45,6 +45,7 @@ from bot.runtime.tokens import rasa_auth_token
 from bot.storage.tracker import conversation_events, tracker_engine
 from bot.web import auth, urls
 from bot.web.context import HOLDER_KEY, SETTINGS_KEY, WebServices, services
+from bot.web.forms import read_form
 from bot.web.templating import PAGES_KEY, PRIVATE_HEADERS
 
 logger = logging.getLogger(__name__)
@@ -55,6 +56,8 @@ SWEEP_SECONDS = 1.0  # how often the wait deadlines are checked
 RASA_TIMEOUT_S = 30.0
 PUBLIC_ID = "[a-f0-9]{24}"
 SENDER = re.compile(r"^[A-Za-z0-9_.:@-]{1,128}$")
+# A push id: ASCII digits only (str.isdigit also takes "²"), small enough for an INTEGER column.
+CURSOR = re.compile(r"^[0-9]{1,18}$")
 MAX_FORM_BYTES = 64 * 1024
 # Intents the web process triggers (domain.yml; no NLU examples: never typed).
 INTENT_TIMEOUT = "handoff_timeout"
@@ -274,7 +277,7 @@ async def widget_events(request: web.Request) -> web.Response:
     ):
         return web.json_response({"error": "invalid_session"}, status=403, headers=headers)
     raw_after = request.query.get("after", "")
-    if raw_after and not raw_after.isdigit():
+    if raw_after and not CURSOR.match(raw_after):
         return web.json_response({"error": "invalid_cursor"}, status=400, headers=headers)
     if not raw_after:  # first poll: start from now, earlier messages came with chat replies
         cursor = await asyncio.to_thread(handoffs.last_push_id, sender)
@@ -507,7 +510,7 @@ async def _form(request: web.Request, rep: SignedIn) -> tuple[Dict[str, str], we
     """The posted form, or the answer to give instead (too large, or no valid CSRF token)."""
     if request.content_length is not None and request.content_length > MAX_FORM_BYTES:
         return {}, request.app[PAGES_KEY].message("Too long", "That form is too large.", 413)
-    data = await request.post()
+    data = await read_form(request)
     form = {key: value for key, value in data.items() if isinstance(value, str)}
     return form, auth.csrf_refused(request, form, rep.csrf_token)
 

@@ -29,6 +29,9 @@ def test_every_session_is_new() -> None:
         lambda s, t: ("default", t),
         lambda s, t: (s, 12345),
         lambda s, t: (["a list"], t),
+        lambda s, t: (s, "\ufffd"),  # a non-ASCII token (`?session=%ff`) is refused, not a 500
+        lambda s, t: (s, t[:-1] + "é"),
+        lambda s, t: (s, "\ud800"),
     ],
 )
 def test_anything_else_is_refused(change) -> None:  # type: ignore[no-untyped-def]

@@ -1,6 +1,9 @@
 """A fuzzer against the real stack: thousands of malformed and hostile requests to every HTTP
-entry point (the REST and widget channels, Rasa's API without its token, the action server with
-and without its secret, every route of the web process), then a normal conversation.
+entry point (the REST and widget channels, the visitor-session endpoint, Rasa's API without its
+token, the action server with and without its secret, every route of the web process: pages,
+inbox and exports, the widget's long-poll, the reps' handoff pages and forms as a signed-in rep
+and as a stranger, the meeting cancel/reschedule pages, sign-in and invitations), then a normal
+conversation.
 
 What a user cares about: nothing anyone sends makes a server fail (no response >= 500), nothing
 makes one hang (every request answered within its timeout), a malformed request to a channel or
@@ -12,6 +15,9 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import re
+import subprocess
+import sys
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -20,6 +26,7 @@ from typing import Any, Callable, Dict, List, Tuple
 
 import aiohttp
 import pytest
+import requests
 
 from rasa_ext.channels import no_reply_text
 from tests.e2e.stack import Stack
@@ -31,6 +38,8 @@ TOTAL = 5_200
 CONCURRENCY = 24
 REQUEST_TIMEOUT_S = 60
 INBOX_TOKEN = "e2e-inbox-token"  # tests/conftest.py's stack
+REP_EMAIL = "fuzz-rep@example.com"
+REP_PASSWORD = "fuzzing is a rep's worst day"
 
 
 @dataclass
@@ -221,7 +230,122 @@ def odd_path(rng: random.Random) -> str:
 # -- the probes ----------------------------------------------------------------------------
 
 
-def probes(stack: Stack, action_token: str, rng: random.Random) -> List[Probe]:
+@dataclass
+class Keys:
+    """What a real client holds: the action server's secret, a rep's signed-in session and
+    its CSRF token, the sign-in form's double-submit CSRF token, a minted visitor session."""
+
+    action_token: str
+    rep_cookie: str
+    rep_csrf: str
+    login_csrf: str
+    visitor: Dict[str, str]
+
+
+def form_csrf(page: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert found, "the form has no CSRF token"
+    return found.group(1)
+
+
+def keys(stack: Stack) -> Keys:
+    subprocess.run(
+        [sys.executable, "-m", "bot", "reps", "set-password", REP_EMAIL, "--password-stdin"],
+        cwd=Path(__file__).resolve().parents[2],
+        env=stack.env,
+        input=REP_PASSWORD + "\n",
+        text=True,
+        capture_output=True,
+        check=True,
+    )
+    http = requests.Session()
+    login = http.get(f"{stack.web_url}/inbox/login", timeout=30)
+    login_csrf = http.cookies.get("leadbot_login_csrf", "")
+    signed_in = http.post(
+        f"{stack.web_url}/inbox/login",
+        data={"email": REP_EMAIL, "password": REP_PASSWORD, "csrf": form_csrf(login.text)},
+        timeout=30,
+    )
+    assert signed_in.status_code == 200, signed_in.status_code
+    return Keys(
+        action_token=Path(stack.env["ACTION_SERVER_TOKEN_FILE"]).read_text().strip(),
+        rep_cookie=http.cookies.get("leadbot_session", ""),
+        rep_csrf=form_csrf(signed_in.text),
+        login_csrf=login_csrf,
+        visitor=stack.new_session(),
+    )
+
+
+def hostile_form(rng: random.Random, fields: Dict[str, Any]) -> Tuple[bytes, Dict[str, str]]:
+    """A form POST: the fields as sent (some dropped, some nasty), or a body that is no form."""
+    kind = rng.randrange(10)
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    if kind == 0:
+        headers["Content-Type"] = rng.choice(
+            ["multipart/form-data; boundary=x", "multipart/form-data", "multipart/mixed; boundary="]
+        )
+        return rng.choice([b"--x\r\nnonsense", b"", random_bytes(rng, 300)]), headers
+    if kind == 1:
+        return b"a=" + b"x" * rng.choice([70_000, 200_000]), headers
+    if kind == 2:
+        headers["Content-Type"] = rng.choice(
+            ["application/x-www-form-urlencoded; charset=nope", "text/plain", "application/json"]
+        )
+        return rng.choice([random_bytes(rng, 200), b"%%%%&&&===", b"\xff\xfe=\xc3"]), headers
+    from urllib.parse import quote
+
+    pairs = []
+    for name, value in fields.items():
+        roll = rng.random()
+        if roll < 0.15:
+            continue
+        if roll < 0.35:
+            value = nasty_value(rng)
+        pairs.append(f"{quote(name)}={quote(str(value), safe='', errors='surrogatepass')}")
+        if rng.random() < 0.05:  # the field twice
+            pairs.append(f"{quote(name)}={quote(str(nasty_value(rng)), errors='surrogatepass')}")
+    return "&".join(pairs).encode(), headers
+
+
+def odd_id(rng: random.Random) -> str:
+    return rng.choice(
+        [
+            f"{rng.getrandbits(128):032x}",
+            f"{rng.getrandbits(96):024x}",  # well-formed, unknown
+            "0" * 24,
+            "A" * 24,
+            "x",
+            "%00",
+            "%ff%fe",
+            "%C3%A9" * 12,
+            "%F0%9F%99%82",
+            "a" * 5000,
+            "..%2f..",
+        ]
+    )
+
+
+def odd_token(rng: random.Random) -> str:
+    return rng.choice(
+        [
+            "abc",
+            "a" * 128,
+            "a" * 129,
+            "x" * 3000,
+            "%00",
+            "%C3%A9t%C3%A9",
+            "..",
+            "a.b.c",
+            "-_-_",
+            "%ff",
+            "eyJtIjoxfQ.forged-signature",
+            f"{rng.getrandbits(96):024x}",
+        ]
+    )
+
+
+def probes(stack: Stack, keys: Keys, rng: random.Random) -> List[Probe]:
+    action_token = keys.action_token
     rasa, action, web = stack.rasa_url, stack.action_url, stack.web_url
     senders = [f"fuzz-{i}" for i in range(6)]
     origin = stack.web_url
@@ -359,13 +483,192 @@ def probes(stack: Stack, action_token: str, rng: random.Random) -> List[Probe]:
             )
         return Probe("web: pages, inbox, feeds, exports", method, f"{web}{path}", body, headers)
 
+    def visitor_session() -> Probe:
+        base = rng.choice([rasa, web])
+        entry = "rasa visitor session" if base == rasa else "web: visitor session pass-through"
+        method = rng.choice(["POST"] * 7 + ["GET", "PUT", "DELETE", "OPTIONS"])
+        body, headers = chat_body(rng, senders)
+        headers["Origin"] = rng.choice([origin] * 4 + ["https://evil.example", "null", "é" * 20])
+        if rng.random() < 0.3:
+            body = rng.choice([b"", b"{}", b"[]", body])
+        if method == "OPTIONS":
+            headers["Access-Control-Request-Method"] = rng.choice(["POST", "DELETE", "x"])
+        return Probe(
+            entry, method, f"{base}/webhooks/widget/session", body, headers, method == "POST"
+        )
+
+    def long_poll() -> Probe:
+        visitor = keys.visitor
+        sender = rng.choice(
+            [
+                "",
+                visitor["sender"],
+                visitor["sender"],
+                "fuzz-0",
+                "a" * 200,
+                "%00",
+                "%C3%A9",
+                "a%20b",
+                "../x",
+                "%F0%9F%99%82",
+            ]
+        )
+        params = [f"sender={sender}"]
+        roll = rng.random()
+        if roll < 0.4:
+            params.append(
+                "session="
+                + rng.choice([visitor["session"], "", "forged", "x" * 3000, "%00", "%ff"])
+            )
+        after = rng.choice(
+            ["", "", "x", "-1", "1.5", "%C2%B2", "%D9%A1", "9" * 40, "1e9", "0x10", "%00", None]
+        )
+        if after is not None:
+            params.append(f"after={after}")
+        if rng.random() < 0.02:  # a real wait: up to 25 s for a message that never comes
+            params = [f"sender={visitor['sender']}", f"session={visitor['session']}", "after=0"]
+        rng.shuffle(params)
+        method = "GET" if rng.random() < 0.85 else rng.choice(["POST", "PUT", "DELETE"])
+        headers = {"Origin": rng.choice([origin] * 4 + ["https://evil.example", "null", ""])}
+        body = random_bytes(rng, 100) if method != "GET" else None
+        return Probe(
+            "web: widget long-poll",
+            method,
+            f"{web}/webhooks/widget/events?" + "&".join(params),
+            body,
+            headers,
+            method == "GET",
+        )
+
+    def rep_headers(csrf_in_cookie: bool = False) -> Dict[str, str]:
+        headers: Dict[str, str] = {}
+        roll = rng.random()
+        if roll < 0.6:
+            headers["Cookie"] = f"leadbot_session={keys.rep_cookie}"
+        elif roll < 0.8:
+            headers["Cookie"] = rng.choice(
+                ["leadbot_session=forged", "leadbot_session=", "leadbot_session=" + "x" * 3000]
+            )
+        if rng.random() < 0.1:
+            headers["Authorization"] = rng.choice([f"Bearer {INBOX_TOKEN}", "Bearer wrong"])
+        return headers
+
+    def csrf_value() -> str:
+        return rng.choice([keys.rep_csrf] * 3 + ["", "forged", "x" * 5000, "\u0000"])
+
+    def handoffs() -> Probe:
+        one = f"/inbox/handoffs/{odd_id(rng)}"
+        action_path = rng.choice(["/take", "/message", "/return", "/close"])
+        path = rng.choice(
+            [
+                "/inbox/handoffs",
+                "/inbox/handoffs/",
+                one,
+                one + "/events.json?after=" + rng.choice(["", "x", "nan", "inf", "-1e400", "1"]),
+                one + action_path,
+                one + action_path,
+                one + action_path,
+                one + "/nope",
+            ]
+        )
+        posting = path.endswith(("/take", "/message", "/return", "/close"))
+        method = (
+            "POST"
+            if posting and rng.random() < 0.85
+            else rng.choice(["GET", "GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS"])
+        )
+        headers = rep_headers()
+        body = None
+        if method in ("POST", "PUT"):
+            body, form_headers = hostile_form(
+                rng, {"csrf": csrf_value(), "text": rng.choice(NASTY_STRINGS)}
+            )
+            headers.update(form_headers)
+        return Probe("web: reps' handoff pages and forms", method, f"{web}{path}", body, headers)
+
+    def meetings() -> Probe:
+        token = odd_token(rng)
+        path = f"/meetings/{token}" + rng.choice(["", "", "/cancel", "/reschedule", "/nope"])
+        method = "GET" if path.endswith(token) else "POST"
+        if rng.random() < 0.15:
+            method = rng.choice(["GET", "PUT", "DELETE", "HEAD", "OPTIONS", "POST"])
+        headers: Dict[str, str] = {}
+        if rng.random() < 0.4:
+            headers["Origin"] = rng.choice([origin, "https://evil.example", "null", "é"])
+        body = None
+        if method in ("POST", "PUT"):
+            body, form_headers = hostile_form(
+                rng,
+                {
+                    "start": rng.choice(
+                        [
+                            "2030-01-01T10:00:00Z",
+                            "2030-01-01T10:00:00",
+                            "1900-01-01T00:00:00+00:00",
+                            "9999-12-31T23:59:59+14:00",
+                            "0001-01-01T00:00:00-23:59",
+                            "tomorrow",
+                            "2030-02-30T10:00:00Z",
+                            "x" * 41,
+                        ]
+                    )
+                },
+            )
+            headers.update(form_headers)
+        return Probe("web: meeting cancel/reschedule", method, f"{web}{path}", body, headers)
+
+    def sign_in() -> Probe:
+        path = rng.choice(
+            [
+                "/inbox/login",
+                "/inbox/login",
+                "/inbox/login?next=" + rng.choice(["//evil.example", "/inbox/x", "%00", "é"]),
+                "/inbox/logout",
+                f"/inbox/welcome/{odd_token(rng)}",
+                f"/inbox/welcome/{odd_token(rng)}",
+            ]
+        )
+        method = rng.choice(["GET", "POST", "POST", "POST", "PUT", "HEAD", "OPTIONS"])
+        headers: Dict[str, str] = {}
+        cookies = []
+        roll = rng.random()
+        if roll < 0.5:
+            cookies.append(f"leadbot_login_csrf={keys.login_csrf}")
+        elif roll < 0.7:
+            cookies.append(
+                rng.choice(["leadbot_login_csrf=short", "leadbot_login_csrf=" + "x" * 64])
+            )
+        if path == "/inbox/logout" and rng.random() < 0.5:
+            cookies.append("leadbot_session=" + rng.choice([keys.rep_cookie, "forged"]))
+        if cookies:
+            headers["Cookie"] = "; ".join(cookies)
+        body = None
+        if method in ("POST", "PUT"):
+            body, form_headers = hostile_form(
+                rng,
+                {
+                    "csrf": rng.choice([keys.login_csrf, keys.login_csrf, "", "forged"]),
+                    "email": rng.choice(["nobody@example.com", REP_EMAIL + "x", "é@é", ""]),
+                    "password": rng.choice(["wrong", "x" * 5000, "\u0000", ""]),
+                    "again": rng.choice(["wrong", "other", ""]),
+                    "next": rng.choice(["/inbox", "//evil.example", "/inbox\\x", "é"]),
+                },
+            )
+            headers.update(form_headers)
+        return Probe("web: sign-in and invitations", method, f"{web}{path}", body, headers)
+
     makers = [
-        (22, rest),
-        (22, widget),
-        (12, rasa_api),
-        (18, actions),
-        (10, web_chat),
-        (16, web_pages),
+        (16, rest),
+        (14, widget),
+        (8, rasa_api),
+        (12, actions),
+        (8, web_chat),
+        (8, web_pages),
+        (6, visitor_session),
+        (6, long_poll),
+        (10, handoffs),
+        (6, meetings),
+        (6, sign_in),
     ]
     weights = [weight for weight, _ in makers]
     return [rng.choices(makers, weights)[0][1]() for _ in range(TOTAL)]
@@ -441,9 +744,8 @@ def yarl_url(url: str):  # type: ignore[no-untyped-def]
 
 
 def test_fuzzing_every_entry_point(stack: Stack) -> None:
-    action_token = Path(stack.env["ACTION_SERVER_TOKEN_FILE"]).read_text().strip()
     rng = random.Random(SEED)
-    all_probes = probes(stack, action_token, rng)
+    all_probes = probes(stack, keys(stack), rng)
     started = time.monotonic()
     outcomes = asyncio.run(run(all_probes))
     elapsed = time.monotonic() - started

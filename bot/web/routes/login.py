@@ -126,7 +126,7 @@ async def welcome_form(request: web.Request) -> web.StreamResponse:
 async def welcome(request: web.Request) -> web.StreamResponse:
     if request.content_length is not None and request.content_length > MAX_FORM_BYTES:
         return _invitation_gone(request)
-    form = await request.post()
+    form = await read_form(request)
     refused = auth.csrf_refused(request, form, request.cookies.get(auth.LOGIN_CSRF_COOKIE, ""))
     if refused is not None:
         return refused

@@ -21,6 +21,7 @@ from bot.booking.service import Managed
 from bot.config.settings import origin_of
 from bot.web import urls
 from bot.web.context import SETTINGS_KEY, services
+from bot.web.forms import read_form
 from bot.web.templating import PAGES_KEY
 
 STATUS = {"unknown": 404, "taken": 409, "cross_site": 403, "bad_time": 400}
@@ -78,7 +79,7 @@ async def reschedule(request: web.Request) -> web.Response:
         return _page(request, Managed("cross_site"))
     booking = services(request).core.booking
     token = request.match_info["token"]
-    form = await request.post()
+    form = await read_form(request)
     start = _start(form.get("start"))
     if start is None:
         shown = await asyncio.to_thread(booking.manage, token)
