@@ -203,7 +203,8 @@ class Outcome:
     consent_acknowledged: bool = False  # said yes to consent and got a normal answer
     completed: bool = False  # consenting and told it's booked
     told_booked: bool = False
-    erased: bool = False
+    erased: bool = False  # told "deleted everything"
+    erase_unanswered: bool = False  # "forget me" got neither the deletion nor "try again"
     expected_size: int | None = None
     transcript: List[str] = field(default_factory=list)  # for the report, when a check fails
     token: str | None = None  # a widget visitor session: erasing needs one
@@ -335,8 +336,18 @@ class Visitor:
             outcome.consent_acknowledged = NURTURE_QUESTION in " ".join(reply.split())
             await self.say(outcome, "no")
             await self.say(outcome, f"Erin Erase{index}")
-            await self.say(outcome, "forget me")
-            outcome.erased = True
+            # As a visitor would: when the bot says it couldn't delete yet (a fault mid-way,
+            # nothing deleted), ask again in a moment.
+            for _try in range(4):
+                reply, _ = await self.say(outcome, "forget me")
+                flat = " ".join(reply.split())
+                if "deleted everything" in flat:
+                    outcome.erased = True
+                    break
+                if "couldn't delete" not in flat:
+                    outcome.erase_unanswered = True
+                    break
+                await asyncio.sleep(2.0)
         return outcome
 
 
@@ -412,7 +423,11 @@ def check_leads(outcomes: Sequence[Outcome], leads: Dict[str, Dict[str, Any]]) -
 
 def _problems(outcome: Outcome, lead: Dict[str, Any] | None) -> List[str]:
     if outcome.erased:
-        return [f"{outcome.scenario}: erased lead still stored"] if lead is not None else []
+        return [f"{outcome.scenario}: told erased, lead still stored"] if lead is not None else []
+    if outcome.erase_unanswered:
+        return [f"{outcome.scenario}: 'forget me' neither done nor refused"]
+    if outcome.scenario == "erase":
+        return []  # told each time that nothing was deleted yet: the lead stays, as promised
     problems: List[str] = []
     if outcome.told_booked and not (lead and lead.get("meeting_start")):
         problems.append(f"{outcome.scenario}: told booked, no committed meeting")
