@@ -696,8 +696,7 @@ def write_report(
         "",
         f"Command: `{command.strip()}` (`make drills`; `--short` in `make test`), "
         f"{datetime.now(timezone.utc).isoformat(timespec='seconds')}, {os.cpu_count()} cores "
-        f"(shared with 7 other engineers' work: load average {os.getloadavg()[0]:.1f} at the "
-        f"end), "
+        f"(load average {os.getloadavg()[0]:.1f} at the end), "
         f"{elapsed:.0f} s in all.",
         "",
         f"Production layout (`python -m bot serve --production`): HAProxy, 2 Rasa replicas, "
