@@ -28,7 +28,7 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from limits import RateLimitItemPerHour, RateLimitItemPerSecond
 from limits.storage import MemoryStorage, storage_from_string
@@ -146,20 +146,18 @@ class ChannelLimits:
 
         Blocking (a Redis round trip or three when shared): async callers run it in a thread.
         """
-        try:
-            return self._check(address, sender)
-        except Exception as error:  # noqa: BLE001 - Redis down: serve, say so (rarely)
-            now = time.monotonic()
-            if now - self._warned_at > 60:
-                self._warned_at = now
-                log.warning("rate limits not counted (Redis: %s)", type(error).__name__)
-            return None
+        return self._counting(self._check, address, sender)
 
     def mint(self, address: str, sender: str) -> Refusal | None:
         """Count a new conversation `sender` that `address` starts (a minted widget session)
         before its first message; a Refusal if over a limit. Blocking, like `check`."""
+        return self._counting(self._mint, address, sender)
+
+    def _counting(
+        self, count: Callable[[str, str], Refusal | None], address: str, sender: str
+    ) -> Refusal | None:
         try:
-            return self._mint(address, sender)
+            return count(address, sender)
         except Exception as error:  # noqa: BLE001 - Redis down: serve, say so (rarely)
             now = time.monotonic()
             if now - self._warned_at > 60:
