@@ -30,7 +30,7 @@ from typing import Dict, List, Sequence, Tuple
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from scripts.bench import run_visitors  # noqa: E402
+from scripts.bench import drop_databases, run_visitors  # noqa: E402
 from tests.e2e.stack import start_stack, stop_stack  # noqa: E402
 
 FRAME = re.compile(r"(.*?) \((.*?)(?::\d+)?\)$")
@@ -163,23 +163,6 @@ def make_databases() -> Tuple[List[str], Dict[str, str]]:
         "DATABASE_URL": f"postgresql+psycopg2://postgres@127.0.0.1:5432/{names[0]}",
         "TRACKER_STORE_URL": f"postgresql://postgres@127.0.0.1:5432/{names[1]}",
     }
-
-
-def drop_databases(names: List[str]) -> None:
-    from sqlalchemy import create_engine, text
-
-    admin = create_engine(POSTGRES_ADMIN, isolation_level="AUTOCOMMIT", future=True)
-    with admin.connect() as connection:
-        for name in names:
-            connection.execute(
-                text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE datname = :name AND pid <> pg_backend_pid()"
-                ),
-                {"name": name},
-            )
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-    admin.dispose()
 
 
 def main() -> int:
