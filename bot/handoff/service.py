@@ -194,12 +194,7 @@ class HandoffService:
         if not text:
             return False
         with unit_of_work(self._sessions) as session:
-            handoff = session.execute(
-                select(Handoff)
-                .where(Handoff.conversation_id == conversation_id)
-                .order_by(Handoff.id.desc())
-                .limit(1)
-            ).scalar_one_or_none()
+            handoff = self._latest(session, conversation_id)
             if handoff is None:
                 return False
             lead = _lead(session, conversation_id)
@@ -236,12 +231,7 @@ class HandoffService:
     def current(self, conversation_id: str) -> HandoffView | None:
         """The conversation's latest handoff, if any."""
         with unit_of_work(self._sessions) as session:
-            handoff = session.execute(
-                select(Handoff)
-                .where(Handoff.conversation_id == conversation_id)
-                .order_by(Handoff.id.desc())
-                .limit(1)
-            ).scalar_one_or_none()
+            handoff = self._latest(session, conversation_id)
             if handoff is None:
                 return None
             return self._view(handoff, _lead(session, conversation_id))
@@ -460,6 +450,15 @@ class HandoffService:
             .scalars()
             .first()
         )
+
+    @staticmethod
+    def _latest(session: Session, conversation_id: str) -> Handoff | None:
+        return session.execute(
+            select(Handoff)
+            .where(Handoff.conversation_id == conversation_id)
+            .order_by(Handoff.id.desc())
+            .limit(1)
+        ).scalar_one_or_none()
 
     @staticmethod
     def _by_public_id(session: Session, public_id: str) -> Handoff | None:
