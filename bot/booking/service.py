@@ -139,12 +139,7 @@ class BookingService:
     def manage_url_for(self, conversation_id: str) -> str | None:
         """The manage link of the conversation's booked meeting (None: nothing booked)."""
         with unit_of_work(self._sessions) as session:
-            meeting = session.execute(
-                select(Meeting).where(
-                    Meeting.conversation_id == conversation_id,
-                    Meeting.status == MeetingStatus.BOOKED,
-                )
-            ).scalar_one_or_none()
+            meeting = _booked_meeting(session, conversation_id)
             return self.manage_url(meeting) if meeting is not None else None
 
     # -- offering ----------------------------------------------------------------------------
@@ -213,12 +208,7 @@ class BookingService:
         now = self.clock()
         start = start_utc.astimezone(timezone.utc)
         with unit_of_work(self._sessions) as session:
-            existing = session.execute(
-                select(Meeting).where(
-                    Meeting.conversation_id == conversation_id,
-                    Meeting.status == MeetingStatus.BOOKED,
-                )
-            ).scalar_one_or_none()
+            existing = _booked_meeting(session, conversation_id)
             if existing is not None:
                 return AlreadyBooked(self._info(existing))
         taken = self.unavailable(rep)
@@ -583,3 +573,13 @@ def lead_summary(lead: Lead, answers: Dict[str, str | None]) -> str:
         for key, value in source.items():
             lines.append(f"  {key}: {value}")
     return "\n".join(lines)
+
+
+def _booked_meeting(session: Session, conversation_id: str) -> Meeting | None:
+    """The conversation's booked meeting (one at most), if any."""
+    return session.execute(
+        select(Meeting).where(
+            Meeting.conversation_id == conversation_id,
+            Meeting.status == MeetingStatus.BOOKED,
+        )
+    ).scalar_one_or_none()
