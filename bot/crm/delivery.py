@@ -22,7 +22,7 @@ from bot.crm.signing import (
     SIGNATURE_HEADER,
     signature_header,
 )
-from bot.outbox.delivery import CONNECT_TIMEOUT_S, DeliveryResult
+from bot.outbox.delivery import CONNECT_TIMEOUT_S, DeliveryResult, post_for_delivery
 
 
 class Target(Protocol):
@@ -65,15 +65,7 @@ class SignedWebhook:
             EVENT_ID_HEADER: str(event["id"]),
             EVENT_TYPE_HEADER: str(event["type"]),
         }
-        try:
-            response = self._session.post(
-                self.url, data=body, headers=headers, timeout=self._timeout
-            )
-        except requests.RequestException as error:
-            return DeliveryResult.failed(error)
-        if 200 <= response.status_code < 300:
-            return DeliveryResult(True)
-        return DeliveryResult.failed(f"HTTP {response.status_code}")
+        return post_for_delivery(self._session, self.url, body, headers, self._timeout)
 
     def close(self) -> None:
         self._session.close()

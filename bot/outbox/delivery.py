@@ -143,23 +143,35 @@ class WebhookDelivery:
 
     def deliver(self, payload: Mapping[str, Any]) -> DeliveryResult:
         """Payload: {"integration": "rep"|"crm"|..., "url", "body": {...}}; 2xx is success."""
-        try:
-            response = self._session(payload.get("integration", "default")).post(
-                payload["url"],
-                data=json.dumps(payload["body"]),
-                headers={"Content-Type": "application/json"},
-                timeout=self._timeout,
-            )
-        except requests.RequestException as error:
-            return DeliveryResult.failed(error)
-        if 200 <= response.status_code < 300:
-            return DeliveryResult(True)
-        return DeliveryResult.failed(f"HTTP {response.status_code}")
+        return post_for_delivery(
+            self._session(payload.get("integration", "default")),
+            payload["url"],
+            json.dumps(payload["body"]),
+            {"Content-Type": "application/json"},
+            self._timeout,
+        )
 
     def close(self) -> None:
         for session in self._sessions.values():
             session.close()
         self._sessions.clear()
+
+
+def post_for_delivery(
+    session: requests.Session,
+    url: str,
+    body: str | bytes,
+    headers: Mapping[str, str],
+    timeout: Any,
+) -> DeliveryResult:
+    """POST one delivery; a 2xx answer is success, anything else (or no answer) a failure."""
+    try:
+        response = session.post(url, data=body, headers=dict(headers), timeout=timeout)
+    except requests.RequestException as error:
+        return DeliveryResult.failed(error)
+    if 200 <= response.status_code < 300:
+        return DeliveryResult(True)
+    return DeliveryResult.failed(f"HTTP {response.status_code}")
 
 
 class Dispatcher:
