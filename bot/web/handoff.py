@@ -29,7 +29,7 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Dict, List, Mapping
+from typing import Any, Awaitable, Callable, Dict, List, Mapping
 from urllib.parse import quote
 
 from aiohttp import ClientError, ClientSession, ClientTimeout, web
@@ -515,6 +515,30 @@ async def _form(request: web.Request, rep: SignedIn) -> tuple[Dict[str, str], we
     return form, auth.csrf_refused(request, form, rep.csrf_token)
 
 
+HandoffPost = Callable[
+    [web.Request, SignedIn, Dict[str, str], HandoffView], Awaitable[web.Response]
+]
+
+
+def _handoff_post(
+    handler: HandoffPost,
+) -> Callable[[web.Request, SignedIn], Awaitable[web.Response]]:
+    """A rep's POST about one handoff: the handler runs only with a form that passed the size
+    and CSRF checks and with the handoff the URL names; otherwise the refusal or a 404."""
+
+    @functools.wraps(handler)
+    async def checked(request: web.Request, rep: SignedIn) -> web.Response:
+        form, refused = await _form(request, rep)
+        if refused is not None:
+            return refused
+        view = await _handoff(request)
+        if view is None:
+            return _not_found(request)
+        return await handler(request, rep, form, view)
+
+    return checked
+
+
 def _back(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther(urls.path(urls.INBOX_HANDOFF, public_id=request.match_info["public_id"]))
 
@@ -524,14 +548,11 @@ def _rep_display(request: web.Request, email: str) -> str:
 
 
 @auth.rep_page
-async def take(request: web.Request, rep: SignedIn) -> web.Response:
-    _, refused = await _form(request, rep)
-    if refused is not None:
-        return refused
+@_handoff_post
+async def take(
+    request: web.Request, rep: SignedIn, _posted: Dict[str, str], view: HandoffView
+) -> web.Response:
     made, live = services(request), _live(request)
-    view = await _handoff(request)
-    if view is None:
-        return _not_found(request)
     try:
         taken = await asyncio.to_thread(made.core.handoffs.take, view.public_id, rep.email)
     except TransitionError:
@@ -551,14 +572,11 @@ async def take(request: web.Request, rep: SignedIn) -> web.Response:
 
 
 @auth.rep_page
-async def message(request: web.Request, rep: SignedIn) -> web.Response:
-    form, refused = await _form(request, rep)
-    if refused is not None:
-        return refused
+@_handoff_post
+async def message(
+    request: web.Request, rep: SignedIn, form: Dict[str, str], view: HandoffView
+) -> web.Response:
     made, live = services(request), _live(request)
-    view = await _handoff(request)
-    if view is None:
-        return _not_found(request)
     text = form.get("text", "").strip()
     if not text or len(text) > MAX_REP_MESSAGE_CHARS:
         return await _conversation(
@@ -587,16 +605,12 @@ async def message(request: web.Request, rep: SignedIn) -> web.Response:
     return _back(request)
 
 
-async def _end(request: web.Request, rep: SignedIn, hand_back: bool) -> web.Response:
+async def _end(
+    request: web.Request, rep: SignedIn, view: HandoffView, hand_back: bool
+) -> web.Response:
     """Hand back or close. The bot is resumed and has spoken, and the widget has what it said,
     before the state changes: the widget stops listening when it sees the handoff ended."""
-    _, refused = await _form(request, rep)
-    if refused is not None:
-        return refused
     made, live = services(request), _live(request)
-    view = await _handoff(request)
-    if view is None:
-        return _not_found(request)
     allowed = ("live",) if hand_back else ("waiting", "live", "missed")
     if view.state not in allowed:
         return await _conversation(request, rep, "This conversation has already ended.", 409)
@@ -627,13 +641,19 @@ async def _end(request: web.Request, rep: SignedIn, hand_back: bool) -> web.Resp
 
 
 @auth.rep_page
-async def hand_back(request: web.Request, rep: SignedIn) -> web.Response:
-    return await _end(request, rep, hand_back=True)
+@_handoff_post
+async def hand_back(
+    request: web.Request, rep: SignedIn, _posted: Dict[str, str], view: HandoffView
+) -> web.Response:
+    return await _end(request, rep, view, hand_back=True)
 
 
 @auth.rep_page
-async def close(request: web.Request, rep: SignedIn) -> web.Response:
-    return await _end(request, rep, hand_back=False)
+@_handoff_post
+async def close(
+    request: web.Request, rep: SignedIn, _posted: Dict[str, str], view: HandoffView
+) -> web.Response:
+    return await _end(request, rep, view, hand_back=False)
 
 
 def routes() -> List[web.AbstractRouteDef]:
