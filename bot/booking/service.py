@@ -28,6 +28,7 @@ from bot.booking.reps import Rep, RepsConfig, RoutingFacts, choose_segment, next
 from bot.clock import Clock
 from bot.conversation.questions import QUESTIONS
 from bot.crm import events as crm_events
+from bot.leads.store import find_lead
 from bot.nurture.service import stop_enrollment
 from bot.outbox.queue import enqueue
 from bot.scoring.rules import SCORE_MAX
@@ -95,12 +96,6 @@ class Managed:
 BookingResult = Union[Booked, SlotTaken, AlreadyBooked]
 
 
-def _lead(session: Session, conversation_id: str) -> Lead | None:
-    return session.execute(
-        select(Lead).where(Lead.conversation_id == conversation_id)
-    ).scalar_one_or_none()
-
-
 class BookingService:
     def __init__(
         self,
@@ -151,7 +146,7 @@ class BookingService:
     ) -> Offer:
         """The lead's rep (routed once, then kept) and that rep's next free slots."""
         with unit_of_work(self._sessions) as session:
-            lead = _lead(session, conversation_id)
+            lead = find_lead(session, conversation_id)
             if lead is None:
                 raise BookingError("no lead for this conversation (no consent)")
             source = lead.source or {}
@@ -232,7 +227,7 @@ class BookingService:
                 )
                 session.add(meeting)
                 session.flush()
-                lead = _lead(session, conversation_id)
+                lead = find_lead(session, conversation_id)
                 if lead is None:
                     raise BookingError("no lead for this conversation (no consent)")
                 lead.outcome, lead.meeting_start, lead.rep_email = (
@@ -429,7 +424,7 @@ class BookingService:
             state = self._state(meeting, now)
             if state != "booked":
                 return Managed(state, self._info(meeting))
-            lead = _lead(session, meeting.conversation_id)
+            lead = find_lead(session, meeting.conversation_id)
             rep = self.reps.rep(meeting.rep_email)
             meeting.status, meeting.cancelled_at = MeetingStatus.CANCELLED, now
             meeting.sequence = (meeting.sequence or 0) + 1
@@ -469,7 +464,7 @@ class BookingService:
                 meeting.end_utc = start + timedelta(minutes=rep.meeting_minutes)
                 meeting.sequence = (meeting.sequence or 0) + 1
                 session.flush()  # the unique (rep, start) among booked meetings decides here
-                lead = _lead(session, meeting.conversation_id)
+                lead = find_lead(session, meeting.conversation_id)
                 if lead is not None:
                     lead.meeting_start, lead.updated_at = start, now
                     self._notify(
@@ -510,7 +505,7 @@ class BookingService:
             ).scalar_one_or_none()
             if meeting is None:
                 return None
-            lead = _lead(session, meeting.conversation_id)
+            lead = find_lead(session, meeting.conversation_id)
             rep = self.reps.rep(meeting.rep_email)
             if lead is None or rep is None:
                 return None

@@ -26,6 +26,7 @@ from bot.handoff.hours import first_working, unique
 from bot.handoff.notify import Notice, email_payload, message_email_payload, slack_message
 from bot.handoff.notify import wait_text as format_wait
 from bot.handoff.state import OPEN_STATES, Move, TransitionError, next_state
+from bot.leads.store import find_lead
 from bot.outbox.queue import enqueue
 from bot.scoring.rules import SCORE_MAX
 from bot.storage.engine import make_session_factory, unit_of_work
@@ -128,7 +129,7 @@ class HandoffService:
         now = self.clock()
         with unit_of_work(self._sessions) as session:
             existing = self._open(session, conversation_id)
-            lead = _lead(session, conversation_id)
+            lead = find_lead(session, conversation_id)
             if existing is not None:
                 return Requested(
                     Outcome.ALREADY_OPEN,
@@ -165,7 +166,7 @@ class HandoffService:
         """Pass a call-back request to the lead's rep; None without a lead (no consent)."""
         now = self.clock()
         with unit_of_work(self._sessions) as session:
-            lead = _lead(session, conversation_id)
+            lead = find_lead(session, conversation_id)
             if lead is None:
                 return None
             if not lead.needs_human:
@@ -197,7 +198,7 @@ class HandoffService:
             handoff = self._latest(session, conversation_id)
             if handoff is None:
                 return False
-            lead = _lead(session, conversation_id)
+            lead = find_lead(session, conversation_id)
             rep = self.reps.rep(handoff.rep_email or "")
             notice = self._notice(session, handoff, lead, rep, self.clock())
             enqueue(
@@ -226,7 +227,7 @@ class HandoffService:
             handoff = self._by_public_id(session, public_id)
             if handoff is None:
                 return None
-            return self._view(handoff, _lead(session, handoff.conversation_id))
+            return self._view(handoff, find_lead(session, handoff.conversation_id))
 
     def current(self, conversation_id: str) -> HandoffView | None:
         """The conversation's latest handoff, if any."""
@@ -234,7 +235,7 @@ class HandoffService:
             handoff = self._latest(session, conversation_id)
             if handoff is None:
                 return None
-            return self._view(handoff, _lead(session, conversation_id))
+            return self._view(handoff, find_lead(session, conversation_id))
 
     def queue(self, recent: int = 20) -> List[HandoffView]:
         """Open handoffs (waiting and live, longest waiting first), then the latest others."""
@@ -290,7 +291,7 @@ class HandoffService:
                 ).rowcount
                 if won:
                     handoff = session.get(Handoff, handoff_id)
-                    expired.append(self._view(handoff, _lead(session, handoff.conversation_id)))
+                    expired.append(self._view(handoff, find_lead(session, handoff.conversation_id)))
         return expired
 
     # -- messages for the widget -------------------------------------------------------------
@@ -357,7 +358,7 @@ class HandoffService:
                 current = self._by_public_id(session, public_id)
                 raise TransitionError(move, current.state if current else "gone")
             session.expire(handoff)
-            return self._view(handoff, _lead(session, handoff.conversation_id))
+            return self._view(handoff, find_lead(session, handoff.conversation_id))
 
     def _route(
         self, session: Session, lead: Lead | None, visitor_tz: str | None, locale: str | None
@@ -489,12 +490,6 @@ class HandoffService:
 
 def _text(value: Any) -> str:
     return value.value if isinstance(value, Enum) else str(value)
-
-
-def _lead(session: Session, conversation_id: str) -> Lead | None:
-    return session.execute(
-        select(Lead).where(Lead.conversation_id == conversation_id)
-    ).scalar_one_or_none()
 
 
 def _leads(session: Session, conversation_ids: Sequence[str] | set) -> Dict[str, Lead]:

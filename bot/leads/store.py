@@ -33,6 +33,14 @@ from bot.storage.models import (
     OutboxItem,
 )
 
+
+def find_lead(session: Session, conversation_id: str) -> Lead | None:
+    """The lead row of a conversation, in the caller's unit of work (None: no lead, or erased)."""
+    return session.execute(
+        select(Lead).where(Lead.conversation_id == conversation_id)
+    ).scalar_one_or_none()
+
+
 # Lead columns each question may set (a declined or unknown answer clears them).
 ANSWER_COLUMNS: Mapping[str, tuple] = {
     "name": ("name",),
@@ -95,7 +103,7 @@ class LeadStore:
             record_consent(
                 session, conversation_id, ConsentPurpose.CONTACT, True, consent_version, at
             )
-            lead = self._lead(session, conversation_id)
+            lead = find_lead(session, conversation_id)
             if lead is None:
                 lead = Lead(
                     conversation_id=conversation_id,
@@ -121,7 +129,7 @@ class LeadStore:
     ) -> bool:
         """Record the separate yes/no to follow-up emails; False if there is no lead."""
         with unit_of_work(self._sessions) as session:
-            lead = self._lead(session, conversation_id)
+            lead = find_lead(session, conversation_id)
             if lead is None:
                 return False
             lead.nurture_consent = granted
@@ -146,7 +154,7 @@ class LeadStore:
         if unknown:
             raise ValueError(f"{slot} cannot set {sorted(unknown)}")
         with unit_of_work(self._sessions) as session:
-            lead = self._lead(session, conversation_id)
+            lead = find_lead(session, conversation_id)
             if lead is None:
                 return False
             for column in ANSWER_COLUMNS[slot]:
@@ -169,7 +177,7 @@ class LeadStore:
     def set_status(self, conversation_id: str, status: LeadStatus) -> bool:
         status = LeadStatus(status)  # a ValueError for anything that is not a status
         with unit_of_work(self._sessions) as session:
-            lead = self._lead(session, conversation_id)
+            lead = find_lead(session, conversation_id)
             if lead is None:
                 return False
             lead.status = status
@@ -178,7 +186,7 @@ class LeadStore:
     def request_human(self, conversation_id: str) -> bool:
         """Flag the lead for a person; False when there is no lead (no consent)."""
         with unit_of_work(self._sessions) as session:
-            lead = self._lead(session, conversation_id)
+            lead = find_lead(session, conversation_id)
             if lead is None:
                 return False
             first = not lead.needs_human
@@ -193,7 +201,7 @@ class LeadStore:
     ) -> bool:
         """Store a score, its tier and its per-rule breakdown (bot.scoring); False if no lead."""
         with unit_of_work(self._sessions) as session:
-            lead = self._lead(session, conversation_id)
+            lead = find_lead(session, conversation_id)
             if lead is None:
                 return False
             lead.score, lead.tier, lead.score_breakdown = score, tier, list(breakdown)
@@ -203,7 +211,7 @@ class LeadStore:
     # -- reading -------------------------------------------------------------------------
     def get(self, conversation_id: str) -> LeadRecord | None:
         with unit_of_work(self._sessions) as session:
-            lead = self._lead(session, conversation_id)
+            lead = find_lead(session, conversation_id)
             return LeadRecord.from_row(lead) if lead else None
 
     def export(self) -> List[Dict[str, Any]]:
@@ -224,7 +232,7 @@ class LeadStore:
 
     def erase_rows(self, session: Session, conversation_id: str) -> ErasureReport:
         """`erase` within the caller's transaction (nothing is committed here)."""
-        lead = self._lead(session, conversation_id)
+        lead = find_lead(session, conversation_id)
         leads_erased = 0
         if lead is not None:
             crm_events.lead_erased(session, lead)  # the opaque id only; outlives the rest
@@ -278,10 +286,3 @@ class LeadStore:
     def erasure_count(self) -> int:
         with unit_of_work(self._sessions) as session:
             return session.execute(select(func.count()).select_from(ErasureAudit)).scalar_one()
-
-    # -- helpers -------------------------------------------------------------------------
-    @staticmethod
-    def _lead(session, conversation_id: str) -> Lead | None:  # type: ignore[no-untyped-def]
-        return session.execute(
-            select(Lead).where(Lead.conversation_id == conversation_id)
-        ).scalar_one_or_none()

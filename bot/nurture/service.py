@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.clock import Clock
 from bot.config.yamlfile import ConfigError, Reader, items
 from bot.crm import events as crm_events
-from bot.leads.store import record_consent
+from bot.leads.store import find_lead, record_consent
 from bot.outbox.queue import enqueue
 from bot.storage.engine import make_session_factory, unit_of_work
 from bot.storage.enums import (
@@ -122,9 +122,7 @@ class NurtureService:
         """Put the lead on the sequence for its tier, only with nurture consent."""
         now = self.clock()
         with unit_of_work(self._sessions) as session:
-            lead = session.execute(
-                select(Lead).where(Lead.conversation_id == conversation_id)
-            ).scalar_one_or_none()
+            lead = find_lead(session, conversation_id)
             if lead is None:
                 return EnrollResult.NO_LEAD
             if not lead.nurture_consent:
@@ -195,9 +193,7 @@ class NurtureService:
             if enrollment.status == EnrollmentStatus.ACTIVE:
                 enrollment.status, enrollment.stop_reason = EnrollmentStatus.STOPPED, "unsubscribed"
                 enrollment.stopped_at, enrollment.next_due_at = now, None
-            lead = session.execute(
-                select(Lead).where(Lead.conversation_id == enrollment.conversation_id)
-            ).scalar_one_or_none()
+            lead = find_lead(session, enrollment.conversation_id)
             if lead is not None and lead.nurture_consent:
                 lead.nurture_consent = False
                 record_consent(
@@ -243,9 +239,7 @@ class NurtureService:
                 if claimed != 1:
                     return 0
                 enrollment = session.get(NurtureEnrollment, enrollment_id)
-                lead = session.execute(
-                    select(Lead).where(Lead.conversation_id == enrollment.conversation_id)
-                ).scalar_one_or_none()
+                lead = find_lead(session, enrollment.conversation_id)
                 reason = (
                     "erased"
                     if lead is None
