@@ -51,7 +51,7 @@ from bot.conversation.questions import (
     display_value,
     stored_values,
 )
-from bot.conversation.turn import Decision, Kind, TurnFacts, decide_turn, detect_correction
+from bot.conversation.turn import Decision, Kind, TurnFacts, decide_turn
 from bot.leads.privacy import source_from_metadata
 from bot.nurture.service import EnrollResult
 from bot.storage.enums import LeadStatus
@@ -550,7 +550,13 @@ class ApplyCorrection(Action):
         if not filled_questions(slots):
             dispatcher.utter_message(response="utter_correction_nothing_yet")
             return []
-        understood = detect_correction(turn_facts(tracker, svc))
+        # The same decision the form made (or would make) for this message: parsed once here.
+        decision = decide_turn(turn_facts(tracker, svc))
+        understood = (
+            decision.interpretation
+            if decision.kind in (Kind.CORRECTION, Kind.UNCLEAR_CORRECTION)
+            else None
+        )
         if understood is None:
             dispatcher.utter_message(response="utter_correction_unclear")
             return []

@@ -104,6 +104,8 @@ def decide_turn(facts: TurnFacts) -> Decision:
     """The one decision for this turn; see `Kind`."""
     requested = facts.requested
     if requested is None:
+        if facts.turn.intent == "correct_answer":
+            return _correction_outside_the_form(facts)
         return _up_front(facts)
     if facts.resuming:
         return _give_up_if_asked_enough(facts, Decision(Kind.NOTHING, requested))
@@ -155,6 +157,15 @@ def _correction_or_answer(facts: TurnFacts) -> Decision:
     if answer.kind is not Kind.REASK or found is None:
         return _reask_or_way_out(facts, answer)
     return Decision(Kind.UNCLEAR_CORRECTION, facts.requested, interpretation=found)
+
+
+def _correction_outside_the_form(facts: TurnFacts) -> Decision:
+    """No question is being asked: the message is a correction we can apply, or one we can't
+    (`interpretation` says why, when we know which answer it aims at)."""
+    found = detect_correction(facts)
+    if found is not None and found.accepted:
+        return Decision(Kind.CORRECTION, found.slot, found.slot_value, interpretation=found)
+    return Decision(Kind.UNCLEAR_CORRECTION, found.slot if found else None, interpretation=found)
 
 
 def detect_correction(facts: TurnFacts) -> Interpretation | None:

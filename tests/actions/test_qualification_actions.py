@@ -300,3 +300,24 @@ async def test_resuming_after_a_pause_keeps_the_answers_and_asks_on(
     assert dispatcher.messages == []  # no apology
     assert SlotSet("company_size", 45) in result and SlotSet("budget", 20000) in result
     assert result[-1] == SlotSet("requested_slot", "timeline")
+
+
+async def test_corrections_outside_the_form_apply_the_turn_decision(
+    domain: Dict[str, Any],
+) -> None:
+    from actions.qualification import ApplyCorrection
+
+    services().leads.start("visitor-1", "v1")
+    slots = {**ANSWERED_TO_BUDGET, "timeline": 3}
+    said = []
+    for text in ("wait, it's 45 people, not 450", "actually my email is jo at x dot io", "hmm"):
+        dispatcher = CollectingDispatcher()
+        tracker = make_tracker(text, "correct_answer", slots=slots, active_loop=None)
+        events = await ApplyCorrection().run(dispatcher, tracker, domain)
+        said.append((dispatcher.messages[0]["response"], events))
+    assert said == [
+        ("utter_correction_applied", [SlotSet("company_size", 45)]),
+        ("utter_invalid_email", []),
+        ("utter_correction_unclear", []),
+    ]
+    assert services().leads.get("visitor-1")["company_size"] == 45

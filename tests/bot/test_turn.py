@@ -203,3 +203,14 @@ def test_answers_given_up_front_and_unclear_corrections() -> None:
     assert (both.kind, both.slot, both.value) == (Kind.CORRECTION, "company_size", 45)
     assert both.value_for("budget") == (True, "skipped")
     assert Decision(Kind.REASK, "budget").value_for("budget") == (True, None)
+
+
+def test_corrections_outside_the_form_are_decided_too() -> None:
+    """action_apply_correction applies this decision instead of parsing the message again."""
+    applied = decide_turn(facts("wait, it's 45 people, not 450", "correct_answer", None))
+    assert (applied.kind, applied.slot, applied.value) == (Kind.CORRECTION, "company_size", 45)
+    unusable = decide_turn(facts("actually my email is jo at x dot io", "correct_answer", None))
+    assert unusable.kind is Kind.UNCLEAR_CORRECTION and unusable.slot == "email"
+    assert unusable.interpretation is not None and not unusable.interpretation.accepted
+    unknown = decide_turn(facts("that is not right", "correct_answer", None))
+    assert unknown.kind is Kind.UNCLEAR_CORRECTION and unknown.interpretation is None
