@@ -13,6 +13,7 @@ from bot.answers._text import (
     unusable,
 )
 from bot.answers._types import DECLINED, UNKNOWN, Parsed, invalid, ok
+from bot.answers.requests import is_request
 
 # The longest real names are well under this; longer text is a sentence, not a name.
 MAX_NAME_CHARS = 80
@@ -126,7 +127,7 @@ def parse_name(text: str) -> Parsed[str]:
         return invalid(error)
     if is_declined(text, whole_no=True) or re.fullmatch(r"(?i)anon(ymous)?\.?", text):
         return DECLINED
-    if is_question(text):
+    if is_question(text) or is_request(text):
         return invalid("not_a_name")
     name = "".join(c for c in text if unicodedata.category(c) not in _SYMBOLS)
     name = _cut_tail(_NAME_TAIL.sub("", _strip_around(name.strip(), _NAME_LEAD)).strip())
@@ -198,7 +199,7 @@ def parse_company(text: str) -> Parsed[str]:
         return invalid(error)
     if is_declined(text) or re.search(r"(?i)\bstealth\b", text):
         return DECLINED
-    if is_question(text):
+    if is_question(text) or is_request(text):
         return invalid("not_a_company")
     name = "".join(c for c in text if unicodedata.category(c) not in _SYMBOLS).strip()
     name = _strip_around(name, _COMPANY_LEAD)

@@ -16,6 +16,7 @@ from bot.answers._text import (
     unusable,
 )
 from bot.answers._types import DECLINED, UNKNOWN, Parsed, invalid, ok
+from bot.answers.requests import asks_for_person, is_request
 
 MAX_ROLE_CHARS = 100
 MAX_ROLE_WORDS = 12
@@ -97,8 +98,8 @@ def parse_role(text: str) -> Parsed[str]:
     if is_declined(text, whole_no=True):
         return DECLINED
     cue = role_cue(_cue_text(text))
-    if cue is None and is_question(text):
-        return invalid("not_a_role")
+    if asks_for_person(text) or (cue is None and (is_question(text) or is_request(text))):
+        return invalid("not_a_role")  # "get me a sales rep" names a role, but asks for a person
     if cue is None and is_unknown(text):
         return UNKNOWN
     title = _extract_title(text)

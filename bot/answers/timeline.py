@@ -87,6 +87,8 @@ _VOCABULARY = (
     | {"next", "this", "end", "soon", "couple", "half", "fortnight", "around", "about"}
 )
 _FUZZY = FuzzyVocabulary(_VOCABULARY, FUZZY_CUTOFF)
+# Everyday words a letter away from a time word: never "corrected" ("the match" is no March).
+_NOT_TYPOS = frozenset({"match", "matches", "julie", "julia", "marching", "weekly", "yearly"})
 
 _NOT_NOW = re.compile(
     r"\bnot (right )?now\b|\bnot (yet|immediately|urgent(ly)?|asap|soon|any ?time soon|in a hurry"
@@ -101,7 +103,7 @@ def _prepare(text: str) -> str:
     lowered = fix_words(lowered, _TYPOS)
     words = []
     for word in lowered.split():
-        if word.isalpha() and len(word) >= 5 and word not in _VOCABULARY:
+        if word.isalpha() and len(word) >= 5 and word not in _VOCABULARY | _NOT_TYPOS:
             word = _FUZZY.closest(word) or word
         words.append(word)
     lowered = " ".join(words)

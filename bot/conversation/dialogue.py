@@ -102,7 +102,8 @@ def is_digression(
         return False  # "the company is Sparrow Media" is an answer, whatever the NLU says
     if requested_slot in SHAPED_ANSWERS and verdict == "ok":
         if turn.intent in SOFT_DIGRESSIONS:
-            return False
+            # "what's the weather like today?" holds a time, but asks about something else.
+            return turn.intent == "out_of_scope" and looks_like_a_question(turn.text)
         if turn.intent in QUESTION_INTENTS:
             # "we don't have any budget for this" is an answer, whatever the NLU says, unless
             # it is asked as a question ("what's the price for 10 people?").

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.conversation.dialogue import (
+    QUESTION_INTENTS,
     Turn,
     answer_response,
     is_digression,
@@ -42,7 +43,9 @@ def turn(intent: str, confidence: float = 0.9, text: str = "") -> Turn:
 )
 def test_is_digression(intent, confidence, slot, parses, expected) -> None:  # type: ignore[no-untyped-def]
     verdict = parses if isinstance(parses, str) else ("ok" if parses else "no_number")
-    said = turn(intent, confidence, text="what does it cost?")
+    # Questions to the bot are worded as questions; the other intents as plain statements.
+    text = "what does it cost?" if intent in QUESTION_INTENTS else "about forty or so"
+    said = turn(intent, confidence, text=text)
     assert is_digression(said, 0.5, slot, lambda: verdict) is expected
 
 
@@ -126,3 +129,21 @@ def test_source_keeps_known_keys_and_utm_from_the_url() -> None:
     assert source_from_metadata(None) is None
     assert source_from_metadata({"page_url": 123.0})["page_url"] == "123.0"
     assert source_from_metadata("not a dict") is None  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("text", "slot", "expected"),
+    [
+        # A question about something else holds a time or a number, but is no answer.
+        ("what's the weather like in Lisbon today?", "timeline", True),
+        ("who won the game last night", "timeline", True),
+        ("how many calories are in 2 eggs?", "company_size", True),
+        ("what's 20 euros in dollars?", "budget", True),
+        # Statements the NLU took for out of scope that parse as the answer stay answers.
+        ("probably by the summer", "timeline", False),
+        ("forty of us", "company_size", False),
+    ],
+)
+def test_an_off_topic_question_is_not_a_shaped_answer(text: str, slot: str, expected: bool) -> None:
+    said = turn("out_of_scope", 0.9, text=text)
+    assert is_digression(said, 0.5, slot, lambda: "ok") is expected
