@@ -8,7 +8,9 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
-from typing import Iterable, Mapping
+from typing import Iterable, Mapping, Tuple
+
+from bot.answers._types import DECLINED, Parsed, invalid
 
 # Longer messages are not answers to a single question (and could be pasted documents); refusing
 # them early also bounds the work the regexes and fuzzy matchers do.
@@ -276,6 +278,21 @@ def is_declined(text: str, whole_no: bool = False) -> bool:
     if _DECLINED.search(lowered) or _fuzzy_phrase(lowered, _DECLINED_PHRASES):
         return True
     return whole_no and bool(_DECLINED_WHOLE.match(lowered))
+
+
+def screen(
+    text: str, *, free_text: bool = False, whole_no: bool = False
+) -> Tuple[str, Parsed | None]:
+    """What every parser does first: the cleaned answer, and the verdict given before reading it
+    (INVALID when it is unusable, DECLINED when the visitor prefers not to say); None: read on.
+    `free_text` and `whole_no` are passed to `unusable` and `is_declined`."""
+    text = clean(text)
+    error = unusable(text, free_text=free_text)
+    if error:
+        return text, invalid(error)
+    if is_declined(text, whole_no=whole_no):
+        return text, DECLINED
+    return text, None
 
 
 def is_researching(text: str) -> bool:

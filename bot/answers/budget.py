@@ -13,14 +13,12 @@ from bot.answers._numbers import (
     numeric_text,
 )
 from bot.answers._text import (
-    clean,
     fix_words,
-    is_declined,
     is_researching,
     is_unknown,
-    unusable,
+    screen,
 )
-from bot.answers._types import DECLINED, UNKNOWN, Parsed, invalid, ok
+from bot.answers._types import UNKNOWN, Parsed, invalid, ok
 from bot.config.currency import DEFAULT_RATES as CURRENCY_DEFAULTS
 
 # Callers pass the operator's rates; these defaults keep parsing working without them.
@@ -169,12 +167,9 @@ def parse_budget(text: str, rates: Mapping[str, float] | None = None) -> Parsed[
     that number, and the sales team reads it as the budget's order of magnitude.
     """
     rates = DEFAULT_RATES if rates is None else rates
-    text = clean(text)
-    error = unusable(text)
-    if error:
-        return invalid(error)
-    if is_declined(text):
-        return DECLINED
+    text, verdict = screen(text)
+    if verdict is not None:
+        return verdict
     lowered = _figures(fix_words(numeric_text(text), _PERIOD_TYPOS))
     quantity = _money(lowered, candidate_quantities(lowered))
     if quantity is not None and is_researching(text) and quantity.value > 0:

@@ -6,11 +6,9 @@ import re
 import unicodedata
 
 from bot.answers._text import (
-    clean,
-    is_declined,
     is_question,
     is_unknown,
-    unusable,
+    screen,
 )
 from bot.answers._types import DECLINED, UNKNOWN, Parsed, invalid, ok
 from bot.answers.requests import is_request
@@ -121,11 +119,10 @@ def _looks_like_name(name: str) -> bool:
 
 def parse_name(text: str) -> Parsed[str]:
     """The visitor's name, without "my name is" and "thanks", title-cased if typed in one case."""
-    text = clean(text)
-    error = unusable(text, free_text=True)
-    if error:
-        return invalid(error)
-    if is_declined(text, whole_no=True) or re.fullmatch(r"(?i)anon(ymous)?\.?", text):
+    text, verdict = screen(text, free_text=True, whole_no=True)
+    if verdict is not None:
+        return verdict
+    if re.fullmatch(r"(?i)anon(ymous)?\.?", text):
         return DECLINED
     if is_question(text) or is_request(text):
         return invalid("not_a_name")
@@ -193,11 +190,10 @@ def _strip_company_punctuation(name: str) -> str:
 
 def parse_company(text: str) -> Parsed[str]:
     """The company's name as typed ("ACME GmbH", "globex"); freelancers get "Self-employed"."""
-    text = clean(text)
-    error = unusable(text, free_text=True)
-    if error:
-        return invalid(error)
-    if is_declined(text) or re.search(r"(?i)\bstealth\b", text):
+    text, verdict = screen(text, free_text=True)
+    if verdict is not None:
+        return verdict
+    if re.search(r"(?i)\bstealth\b", text):
         return DECLINED
     if is_question(text) or is_request(text):
         return invalid("not_a_company")

@@ -10,12 +10,11 @@ from bot.answers._text import (
     FuzzyVocabulary,
     clean,
     fix_words,
-    is_declined,
     is_question,
     is_unknown,
-    unusable,
+    screen,
 )
-from bot.answers._types import DECLINED, UNKNOWN, Parsed, invalid, ok
+from bot.answers._types import UNKNOWN, Parsed, invalid, ok
 from bot.answers.requests import asks_for_person, is_request
 
 MAX_ROLE_CHARS = 100
@@ -91,12 +90,9 @@ def parse_role(text: str) -> Parsed[str]:
     look into this") is stored as a short title that carries its seniority ("IT lead",
     "Team member") unless the sentence holds a title that says the same.
     """
-    text = clean(text)
-    error = unusable(text, free_text=True)
-    if error:
-        return invalid(error)
-    if is_declined(text, whole_no=True):
-        return DECLINED
+    text, verdict = screen(text, free_text=True, whole_no=True)
+    if verdict is not None:
+        return verdict
     cue = role_cue(_cue_text(text))
     if asks_for_person(text) or (cue is None and (is_question(text) or is_request(text))):
         return invalid("not_a_role")  # "get me a sales rep" names a role, but asks for a person

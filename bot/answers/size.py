@@ -6,8 +6,8 @@ import re
 from typing import List
 
 from bot.answers._numbers import Quantity, candidate_quantities, followed_by, numeric_text
-from bot.answers._text import clean, is_declined, is_unknown, unusable
-from bot.answers._types import DECLINED, UNKNOWN, Parsed, invalid, ok
+from bot.answers._text import is_unknown, screen
+from bot.answers._types import UNKNOWN, Parsed, invalid, ok
 
 # The largest employers have about 2-3 million staff; anything above this is a typo or a joke.
 MAX_COMPANY_SIZE = 5_000_000
@@ -82,12 +82,9 @@ def _special_counts(text: str) -> int | None:
 
 def parse_company_size(text: str) -> Parsed[int]:
     """Number of employees; ranges give their midpoint, "10k+" and "over 1,000" their bound."""
-    text = clean(text)
-    error = unusable(text)
-    if error:
-        return invalid(error)
-    if is_declined(text):
-        return DECLINED
+    text, verdict = screen(text)
+    if verdict is not None:
+        return verdict
     lowered = _CHANGE.sub(" ", numeric_text(text))
     quantities = candidate_quantities(lowered)
     special = _special_counts(lowered)

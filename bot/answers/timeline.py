@@ -9,14 +9,12 @@ from typing import Callable, Tuple
 from bot.answers._numbers import numeric_text
 from bot.answers._text import (
     FuzzyVocabulary,
-    clean,
     fix_words,
-    is_declined,
     is_researching,
     is_unknown,
-    unusable,
+    screen,
 )
-from bot.answers._types import DECLINED, UNKNOWN, Parsed, invalid, ok
+from bot.answers._types import UNKNOWN, Parsed, invalid, ok
 
 MONTHS_PER_YEAR = 12
 DAYS_PER_MONTH = 30.44
@@ -499,12 +497,9 @@ def parse_timeline(text: str, today: dt.date) -> Parsed[int]:
 
     Ranges give their midpoint rounded down; "within N months" is taken as N.
     """
-    text = clean(text)
-    error = unusable(text)
-    if error:
-        return invalid(error)
-    if is_declined(text):
-        return DECLINED
+    text, verdict = screen(text)
+    if verdict is not None:
+        return verdict
     if is_researching(text):
         return UNKNOWN
     prepared = _prepare(text)
