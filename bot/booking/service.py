@@ -319,35 +319,27 @@ class BookingService:
                 "details": lead_summary(lead, answers),
             },
         )
-        enqueue(
-            session,
-            "email",
-            DeliveryPurpose.BOOKING,
-            {
-                "to": [rep.email],
-                "reply_to": lead.email,
-                "subject": rep_email.subject,
-                "text": rep_email.text,
-                "attachments": [attachment],
-            },
-            conversation_id=lead.conversation_id,
-            now=now,
-        )
-        if lead.email:
-            visitor_email = emails.render("meeting_visitor.txt", **variables)
+
+        def send_with_invite(email: emails.Email, to: str, reply_to: str | None) -> None:
             enqueue(
                 session,
                 "email",
                 DeliveryPurpose.BOOKING,
                 {
-                    "to": [lead.email],
-                    "reply_to": rep.email,
-                    "subject": visitor_email.subject,
-                    "text": visitor_email.text,
+                    "to": [to],
+                    "reply_to": reply_to,
+                    "subject": email.subject,
+                    "text": email.text,
                     "attachments": [attachment],
                 },
                 conversation_id=lead.conversation_id,
                 now=now,
+            )
+
+        send_with_invite(rep_email, to=rep.email, reply_to=lead.email)
+        if lead.email:
+            send_with_invite(
+                emails.render("meeting_visitor.txt", **variables), to=lead.email, reply_to=rep.email
             )
         if self.rep_webhook_url:
             when = format_slot(meeting.start_utc, rep.timezone)
