@@ -380,20 +380,9 @@ def postgres_databases() -> tuple[List[str], Dict[str, str]]:
 def drop_databases(names: Sequence[str]) -> None:
     if not names:
         return
-    from sqlalchemy import create_engine, text
+    from bot.storage.engine import drop_databases as drop
 
-    admin = create_engine(POSTGRES_ADMIN, isolation_level="AUTOCOMMIT", future=True)
-    with admin.connect() as connection:
-        for name in names:
-            connection.execute(
-                text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE datname = :name AND pid <> pg_backend_pid()"
-                ),
-                {"name": name},
-            )
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-    admin.dispose()
+    drop(POSTGRES_ADMIN, names)
 
 
 def time_training() -> float:

@@ -22,7 +22,12 @@ sys.path.insert(0, str(ROOT))
 from bot.config.settings import Settings  # noqa: E402
 from bot.outbox.queue import enqueue  # noqa: E402
 from bot.outbox.worker import build_worker  # noqa: E402
-from bot.storage.engine import make_engine, make_session_factory, unit_of_work  # noqa: E402
+from bot.storage.engine import (  # noqa: E402
+    drop_databases,
+    make_engine,
+    make_session_factory,
+    unit_of_work,
+)
 from bot.storage.migrate import upgrade  # noqa: E402
 from tests.conftest import POSTGRES_ADMIN_URL, _postgres_reachable  # noqa: E402
 from tests.e2e.mail import MailSink  # noqa: E402
@@ -108,15 +113,8 @@ def main() -> int:
                 url = f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}"
                 results["postgresql"] = run(url, args.count, mail)
             finally:
-                with admin.connect() as connection:
-                    connection.execute(
-                        text(
-                            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                            "WHERE datname = :name AND pid <> pg_backend_pid()"
-                        ),
-                        {"name": name},
-                    )
-                    connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+                admin.dispose()
+                drop_databases(POSTGRES_ADMIN_URL, [name])
     finally:
         mail.stop()
     Path(args.out).write_text(json.dumps(results, indent=2) + "\n")

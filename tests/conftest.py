@@ -39,6 +39,8 @@ def postgres_url(postgres_unavailable: str) -> Iterator[str]:
         pytest.skip(postgres_unavailable)
     from sqlalchemy import create_engine, text
 
+    from bot.storage.engine import drop_databases
+
     name = f"leadbot_test_{uuid.uuid4().hex[:12]}"
     admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT", future=True)
     with admin.connect() as connection:
@@ -46,16 +48,8 @@ def postgres_url(postgres_unavailable: str) -> Iterator[str]:
     try:
         yield f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}"
     finally:
-        with admin.connect() as connection:
-            connection.execute(
-                text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE datname = :name AND pid <> pg_backend_pid()"
-                ),
-                {"name": name},
-            )
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         admin.dispose()
+        drop_databases(POSTGRES_ADMIN_URL, [name])
 
 
 @pytest.fixture

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -67,3 +67,23 @@ def unit_of_work(session_factory: sessionmaker) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def drop_databases(admin_url: str, names: Iterable[str]) -> None:
+    """Drop PostgreSQL databases made for a test or a benchmark, if they exist. Sessions still
+    open on them (a server that was stopped roughly, a pool not yet disposed) are ended first:
+    PostgreSQL refuses to drop a database somebody is connected to."""
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT", future=True)
+    try:
+        with admin.connect() as connection:
+            for name in names:
+                connection.execute(
+                    text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        "WHERE datname = :name AND pid <> pg_backend_pid()"
+                    ),
+                    {"name": name},
+                )
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+    finally:
+        admin.dispose()

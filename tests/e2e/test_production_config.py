@@ -47,6 +47,7 @@ def production_stack(tmp_path_factory: pytest.TempPathFactory):
 
     from sqlalchemy import create_engine, text
 
+    from bot.storage.engine import drop_databases
     from bot.storage.migrate import upgrade
     from tests.conftest import POSTGRES_ADMIN_URL
 
@@ -80,17 +81,8 @@ def production_stack(tmp_path_factory: pytest.TempPathFactory):
         if stack.process.poll() is None:
             stop_stack(stack)
         asyncio.run(_queue_messages(queue, delete=True))
-        with admin.connect() as connection:
-            for name in names:
-                connection.execute(
-                    text(
-                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                        "WHERE datname = :name AND pid <> pg_backend_pid()"
-                    ),
-                    {"name": name},
-                )
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         admin.dispose()
+        drop_databases(POSTGRES_ADMIN_URL, names)
 
 
 def wait_for_every_replica(stack: Stack, timeout_s: float = 300) -> None:
