@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping, Tuple
+from typing import Mapping, Tuple, TypeVar
 from urllib.parse import urlsplit
 
 from bot.config.currency import DEFAULT_RATES
@@ -19,6 +19,8 @@ from bot.web.urls import PublicUrls
 __all__ = ["PROJECT_ROOT", "Settings", "SettingsError", "origin_of"]
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+N = TypeVar("N", int, float)
 
 # USD per unit of each currency; operators set their own in CURRENCY_RATES.
 DEFAULT_CURRENCY_RATES: Mapping[str, float] = DEFAULT_RATES
@@ -207,10 +209,17 @@ class Settings:
             value = env.get(name, "")
             return value if value.strip() else default
 
-        action_port = int(get("ACTION_PORT", str(defaults.action_port)))
-        rasa_port = int(get("RASA_PORT", str(defaults.rasa_port)))
+        def number(name: str, default: N) -> N:
+            """A numeric setting, of its default's type (int or float)."""
+            return type(default)(get(name, str(default)))
+
+        def path(name: str, default: Path) -> Path:
+            return Path(get(name, str(default)))
+
+        action_port = number("ACTION_PORT", defaults.action_port)
+        rasa_port = number("RASA_PORT", defaults.rasa_port)
         host = get("BIND_HOST", defaults.host)
-        web_port = int(get("WEB_PORT", str(defaults.web_port)))
+        web_port = number("WEB_PORT", defaults.web_port)
         public_base_url = get("PUBLIC_BASE_URL", f"http://{host}:{web_port}").rstrip("/")
         return cls(
             database_url=get("DATABASE_URL", defaults.database_url),
@@ -220,7 +229,7 @@ class Settings:
             rasa_port=rasa_port,
             action_port=action_port,
             action_endpoint_url=get("ACTION_ENDPOINT_URL", f"http://{host}:{action_port}/webhook"),
-            model_dir=Path(get("MODEL_DIR", str(defaults.model_dir))),
+            model_dir=path("MODEL_DIR", defaults.model_dir),
             consent_text_version=get("CONSENT_TEXT_VERSION", defaults.consent_text_version),
             locale=_locale(get("LOCALE", defaults.locale)),
             privacy_policy_url=get("PRIVACY_POLICY_URL", PublicUrls(public_base_url).privacy()),
@@ -230,34 +239,30 @@ class Settings:
             check_email_deliverability=_bool(
                 env.get("EMAIL_CHECK_DELIVERABILITY"), False, "EMAIL_CHECK_DELIVERABILITY"
             ),
-            reask_explain_after=int(get("REASK_EXPLAIN_AFTER", str(defaults.reask_explain_after))),
-            digression_confidence=float(
-                get("DIGRESSION_CONFIDENCE", str(defaults.digression_confidence))
-            ),
+            reask_explain_after=number("REASK_EXPLAIN_AFTER", defaults.reask_explain_after),
+            digression_confidence=number("DIGRESSION_CONFIDENCE", defaults.digression_confidence),
             log_level=get("LOG_LEVEL", defaults.log_level).upper(),
-            max_message_chars=int(get("MAX_MESSAGE_CHARS", str(defaults.max_message_chars))),
+            max_message_chars=number("MAX_MESSAGE_CHARS", defaults.max_message_chars),
             web_port=web_port,
             public_base_url=public_base_url,
             site_url=get("SITE_URL", public_base_url).rstrip("/"),
             allowed_origins=_origins(env.get("ALLOWED_ORIGINS"), public_base_url, web_port),
-            widget_rate_limit=int(get("WIDGET_RATE_LIMIT", str(defaults.widget_rate_limit))),
-            widget_rate_window_s=float(
-                get("WIDGET_RATE_WINDOW_S", str(defaults.widget_rate_window_s))
-            ),
-            scoring_file=Path(get("SCORING_FILE", str(defaults.scoring_file))),
-            reps_file=Path(get("REPS_FILE", str(defaults.reps_file))),
-            nurture_file=Path(get("NURTURE_FILE", str(defaults.nurture_file))),
+            widget_rate_limit=number("WIDGET_RATE_LIMIT", defaults.widget_rate_limit),
+            widget_rate_window_s=number("WIDGET_RATE_WINDOW_S", defaults.widget_rate_window_s),
+            scoring_file=path("SCORING_FILE", defaults.scoring_file),
+            reps_file=path("REPS_FILE", defaults.reps_file),
+            nurture_file=path("NURTURE_FILE", defaults.nurture_file),
             score_threshold=int(env["SCORE_THRESHOLD"])
             if env.get("SCORE_THRESHOLD", "").strip()
             else None,
             smtp_host=get("SMTP_HOST", ""),
-            smtp_port=int(get("SMTP_PORT", str(defaults.smtp_port))),
+            smtp_port=number("SMTP_PORT", defaults.smtp_port),
             smtp_user=get("SMTP_USER", ""),
             smtp_password=env.get("SMTP_PASSWORD", ""),
             smtp_starttls=_bool(env.get("SMTP_STARTTLS"), defaults.smtp_starttls, "SMTP_STARTTLS"),
             smtp_from=get("SMTP_FROM", defaults.smtp_from),
-            smtp_timeout_s=float(get("SMTP_TIMEOUT_S", str(defaults.smtp_timeout_s))),
-            outbox_mail_dir=Path(get("OUTBOX_MAIL_DIR", str(defaults.outbox_mail_dir))),
+            smtp_timeout_s=number("SMTP_TIMEOUT_S", defaults.smtp_timeout_s),
+            outbox_mail_dir=path("OUTBOX_MAIL_DIR", defaults.outbox_mail_dir),
             rep_webhook_url=get("REP_WEBHOOK_URL", ""),
             crm_webhook_url=get("CRM_WEBHOOK_URL", ""),
             webhook_secret=env.get("WEBHOOK_SECRET", "").strip(),
@@ -265,25 +270,21 @@ class Settings:
             hubspot_base_url=get("HUBSPOT_BASE_URL", defaults.hubspot_base_url).rstrip("/"),
             hubspot_pipeline=get("HUBSPOT_PIPELINE", defaults.hubspot_pipeline).strip(),
             hubspot_deal_stage=get("HUBSPOT_DEAL_STAGE", defaults.hubspot_deal_stage).strip(),
-            webhook_timeout_s=float(get("WEBHOOK_TIMEOUT_S", str(defaults.webhook_timeout_s))),
+            webhook_timeout_s=number("WEBHOOK_TIMEOUT_S", defaults.webhook_timeout_s),
             inbox_token=get("INBOX_TOKEN", ""),
             secret_key=get("SECRET_KEY", ""),
-            secret_key_file=Path(get("SECRET_KEY_FILE", str(defaults.secret_key_file))),
-            outbox_max_attempts=int(get("OUTBOX_MAX_ATTEMPTS", str(defaults.outbox_max_attempts))),
-            worker_poll_seconds=float(
-                get("WORKER_POLL_SECONDS", str(defaults.worker_poll_seconds))
+            secret_key_file=path("SECRET_KEY_FILE", defaults.secret_key_file),
+            outbox_max_attempts=number("OUTBOX_MAX_ATTEMPTS", defaults.outbox_max_attempts),
+            worker_poll_seconds=number("WORKER_POLL_SECONDS", defaults.worker_poll_seconds),
+            retention_no_consent_days=number(
+                "RETENTION_NO_CONSENT_DAYS", defaults.retention_no_consent_days
             ),
-            retention_no_consent_days=int(
-                get("RETENTION_NO_CONSENT_DAYS", str(defaults.retention_no_consent_days))
-            ),
-            retention_days=int(get("RETENTION_DAYS", str(defaults.retention_days))),
+            retention_days=number("RETENTION_DAYS", defaults.retention_days),
             rasa_auth_token=get("RASA_AUTH_TOKEN", "").strip(),
-            rasa_auth_token_file=Path(
-                get("RASA_AUTH_TOKEN_FILE", str(defaults.rasa_auth_token_file))
-            ),
+            rasa_auth_token_file=path("RASA_AUTH_TOKEN_FILE", defaults.rasa_auth_token_file),
             action_server_token=get("ACTION_SERVER_TOKEN", "").strip(),
-            action_server_token_file=Path(
-                get("ACTION_SERVER_TOKEN_FILE", str(defaults.action_server_token_file))
+            action_server_token_file=path(
+                "ACTION_SERVER_TOKEN_FILE", defaults.action_server_token_file
             ),
             redis_url=get("REDIS_URL", ""),
             redis_key_prefix=get("REDIS_KEY_PREFIX", defaults.redis_key_prefix).strip(),
@@ -292,20 +293,14 @@ class Settings:
                 for item in get("TRUSTED_PROXIES", ",".join(defaults.trusted_proxies)).split(",")
                 if item.strip()
             ),
-            address_rate_limit=int(get("ADDRESS_RATE_LIMIT", str(defaults.address_rate_limit))),
-            address_rate_window_s=float(
-                get("ADDRESS_RATE_WINDOW_S", str(defaults.address_rate_window_s))
+            address_rate_limit=number("ADDRESS_RATE_LIMIT", defaults.address_rate_limit),
+            address_rate_window_s=number("ADDRESS_RATE_WINDOW_S", defaults.address_rate_window_s),
+            new_conversations_per_hour=number(
+                "NEW_CONVERSATIONS_PER_HOUR", defaults.new_conversations_per_hour
             ),
-            new_conversations_per_hour=int(
-                get("NEW_CONVERSATIONS_PER_HOUR", str(defaults.new_conversations_per_hour))
-            ),
-            outbox_retry_hours=float(get("OUTBOX_RETRY_HOURS", str(defaults.outbox_retry_hours))),
-            outbox_max_backoff_s=float(
-                get("OUTBOX_MAX_BACKOFF_S", str(defaults.outbox_max_backoff_s))
-            ),
-            outbox_claim_seconds=float(
-                get("OUTBOX_CLAIM_SECONDS", str(defaults.outbox_claim_seconds))
-            ),
+            outbox_retry_hours=number("OUTBOX_RETRY_HOURS", defaults.outbox_retry_hours),
+            outbox_max_backoff_s=number("OUTBOX_MAX_BACKOFF_S", defaults.outbox_max_backoff_s),
+            outbox_claim_seconds=number("OUTBOX_CLAIM_SECONDS", defaults.outbox_claim_seconds),
             rasa_url=get("RASA_URL", f"http://{local_host(host)}:{rasa_port}").rstrip("/"),
             event_broker_url=get("EVENT_BROKER_URL", ""),
             event_broker_queue=get("EVENT_BROKER_QUEUE", defaults.event_broker_queue),
@@ -315,12 +310,10 @@ class Settings:
             action_replica_ports=_ports(
                 get("ACTION_REPLICA_PORTS", f"{action_port + 1},{action_port + 2}")
             ),
-            workers=int(get("WORKERS", str(defaults.workers))),
-            calendar_refresh_seconds=float(
-                get("CALENDAR_REFRESH_SECONDS", str(defaults.calendar_refresh_seconds))
+            workers=number("WORKERS", defaults.workers),
+            calendar_refresh_seconds=number(
+                "CALENDAR_REFRESH_SECONDS", defaults.calendar_refresh_seconds
             ),
-            handoff_wait_seconds=float(
-                get("HANDOFF_WAIT_SECONDS", str(defaults.handoff_wait_seconds))
-            ),
+            handoff_wait_seconds=number("HANDOFF_WAIT_SECONDS", defaults.handoff_wait_seconds),
             sales_email=get("SALES_EMAIL", "").strip(),
         )
