@@ -1,8 +1,17 @@
-"""The report as SVG charts (matplotlib, no display needed): funnel, daily trend, questions."""
+"""The report as SVG charts (matplotlib, no display needed): funnel, daily trend, questions.
+
+The charts are inlined in the inbox's funnel page, whose content-security policy allows no
+inline style: matplotlib's `style="..."` attributes and `<style>` element would be dropped and
+every shape drawn black. So each chart's styles become SVG presentation attributes (which CSP
+does not govern), and its ids get the chart's name as a prefix: three charts on one page would
+otherwise share ids such as `figure_1`, and a `url(#...)` could point into the wrong chart.
+"""
 
 from __future__ import annotations
 
 import io
+import re
+import xml.etree.ElementTree as ET
 from typing import Dict
 
 import matplotlib
@@ -14,13 +23,59 @@ from bot.analytics.funnel import STEP_NAMES, FunnelReport  # noqa: E402
 
 _BLUE, _GREY, _ORANGE = "#2563eb", "#9ca3af", "#f59e0b"
 
+_SVG = "http://www.w3.org/2000/svg"
+_XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
+ET.register_namespace("xlink", "http://www.w3.org/1999/xlink")
+_RULE = re.compile(r"\*\s*\{([^}]*)\}")  # matplotlib's one rule: `*{stroke-linejoin: ...}`
+_URL_REF = re.compile(r"url\(#([^)]+)\)")
 
-def _svg(figure) -> str:  # type: ignore[no-untyped-def]
+
+def _declarations(css: str) -> Dict[str, str]:
+    pairs = (part.split(":", 1) for part in css.split(";") if ":" in part)
+    return {name.strip(): value.strip() for name, value in pairs}
+
+
+def inline_svg(svg: str, name: str) -> str:
+    """`svg` (matplotlib's output) made fit to inline under a policy without inline styles:
+    styles as presentation attributes, ids prefixed with `chart-<name>-`, no metadata, and
+    `role="img"` labelled by the element with id `chart-<name>-caption` (the page's caption)."""
+    root = ET.fromstring(svg)
+    prefix = f"chart-{name}-"
+    for parent in list(root.iter()):
+        for child in list(parent):
+            if child.tag == f"{{{_SVG}}}metadata":
+                parent.remove(child)
+            elif child.tag == f"{{{_SVG}}}style":
+                # `*` rules hold inherited properties only: the root's attributes do the same.
+                for rule in _RULE.findall(child.text or ""):
+                    root.attrib.update(_declarations(rule))
+                parent.remove(child)
+    for element in root.iter():
+        element.tag = element.tag.rpartition("}")[2]  # plain names: HTML puts <svg> in SVG
+        style = element.attrib.pop("style", None)
+        if style:
+            element.attrib.update(_declarations(style))
+        if "id" in element.attrib:
+            element.set("id", prefix + element.get("id", ""))
+        href = element.get(_XLINK_HREF, "")
+        if href.startswith("#"):
+            element.set(_XLINK_HREF, "#" + prefix + href[1:])
+        for attribute in ("clip-path", "mask", "filter", "fill", "stroke"):
+            value = element.get(attribute, "")
+            if "url(#" in value:
+                element.set(attribute, _URL_REF.sub(rf"url(#{prefix}\1)", value))
+    root.set("xmlns", _SVG)
+    root.set("role", "img")
+    root.set("aria-labelledby", prefix + "caption")
+    return ET.tostring(root, encoding="unicode")
+
+
+def _svg(figure, name: str) -> str:  # type: ignore[no-untyped-def]
     buffer = io.StringIO()
     figure.savefig(buffer, format="svg", bbox_inches="tight")
     plt.close(figure)
     svg = buffer.getvalue()
-    return svg[svg.index("<svg") :]  # drop the XML prolog and doctype: inlined in HTML
+    return inline_svg(svg[svg.index("<svg") :], name)  # no XML prolog and doctype in HTML
 
 
 def funnel_chart(report: FunnelReport) -> str:
@@ -42,7 +97,7 @@ def funnel_chart(report: FunnelReport) -> str:
     axes.set_xlabel("conversations")
     axes.set_title("Funnel")
     axes.spines[["top", "right"]].set_visible(False)
-    return _svg(figure)
+    return _svg(figure, "funnel")
 
 
 def daily_chart(report: FunnelReport) -> str:
@@ -55,7 +110,7 @@ def daily_chart(report: FunnelReport) -> str:
     axes.legend(frameon=False, fontsize=8)
     axes.tick_params(axis="x", labelrotation=45, labelsize=7)
     axes.spines[["top", "right"]].set_visible(False)
-    return _svg(figure)
+    return _svg(figure, "daily")
 
 
 def questions_chart(report: FunnelReport) -> str:
@@ -73,7 +128,7 @@ def questions_chart(report: FunnelReport) -> str:
     axes.set_title("Questions")
     axes.legend(frameon=False, fontsize=8)
     axes.spines[["top", "right"]].set_visible(False)
-    return _svg(figure)
+    return _svg(figure, "questions")
 
 
 def all_charts(report: FunnelReport) -> Dict[str, str]:

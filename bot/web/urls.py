@@ -33,6 +33,7 @@ INBOX_LEADS_CSV = "/inbox/leads.csv"
 LOGIN = "/inbox/login"
 LOGOUT = "/inbox/logout"
 WELCOME = "/inbox/welcome/{token}"
+INBOX_FUNNEL = "/inbox/funnel"  # the funnel charts for marketing (bot/web/routes/funnel.py)
 INBOX_HANDOFFS = "/inbox/handoffs"
 INBOX_HANDOFF = "/inbox/handoffs/{public_id}"
 # The widget long-polls here for what a rep (or the bot, on its own) says (bot/web/handoff.py).

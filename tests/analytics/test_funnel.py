@@ -4,6 +4,7 @@ campaign, with the numbers checked exactly."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
@@ -208,3 +209,20 @@ def test_the_command_on_a_fresh_install(tmp_path: Path) -> None:
     assert text.returncode == 0 and "opened" in text.stdout and "speed to lead" in text.stdout
     bad = run("report", "--since", "forever")
     assert bad.returncode == 2 and "like 30d" in bad.stderr
+
+
+def test_charts_inline_under_a_policy_without_inline_styles() -> None:
+    """The inbox forbids inline styles: the charts' colours are presentation attributes, and
+    each chart's ids are its own, so three charts on one page don't reach into each other."""
+    charts = all_charts(report())
+    ids = []
+    for name, svg in charts.items():
+        assert "style" not in svg and "<metadata" not in svg
+        assert 'fill="#2563eb"' in svg  # the bars' blue survives as an attribute
+        assert f'role="img" aria-labelledby="chart-{name}-caption"' in svg
+        own = re.findall(r'\sid="([^"]+)"', svg)
+        assert own and all(i.startswith(f"chart-{name}-") for i in own)
+        refs = re.findall(r'(?:href="#|url\(#)([^")]+)', svg)
+        assert refs and set(refs) <= set(own)
+        ids += own
+    assert len(ids) == len(set(ids))

@@ -6,7 +6,17 @@ from typing import List
 
 from aiohttp import web
 
-from bot.web.routes import demo, exports, feeds, inbox, login, meetings, unsubscribe, widget
+from bot.web.routes import (
+    demo,
+    exports,
+    feeds,
+    funnel,
+    inbox,
+    login,
+    meetings,
+    unsubscribe,
+    widget,
+)
 
 
 def all_routes() -> List[web.AbstractRouteDef]:
@@ -14,6 +24,7 @@ def all_routes() -> List[web.AbstractRouteDef]:
         *demo.routes(),
         *login.routes(),
         *inbox.routes(),
+        *funnel.routes(),
         *exports.routes(),
         *feeds.routes(),
         *unsubscribe.routes(),
