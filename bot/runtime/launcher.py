@@ -13,7 +13,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Dict, List
+from typing import Callable, Dict, List
 
 from sqlalchemy.engine import make_url
 
@@ -151,6 +151,20 @@ def pid_dir(settings: Settings, run_dir: Path = PROJECT_ROOT / ".run") -> Path:
     return run_dir / f"pids-{settings.rasa_port}"
 
 
+def run_until_stopped(supervisor: Supervisor, ready_line: Callable[[float], str]) -> int:
+    """Run `supervisor` until Ctrl-C / SIGTERM; once every server answers, print
+    `ready_line(seconds since start)`, so the URLs are never shown before they work."""
+    install_stop_handlers(supervisor)
+    started = time.monotonic()
+
+    def ready() -> None:
+        print(ready_line(time.monotonic() - started), flush=True)
+
+    code = supervisor.run(on_ready=ready)
+    print("Leadbot stopped.", flush=True)
+    return code
+
+
 def serve(settings: Settings, run_dir: Path = PROJECT_ROOT / ".run") -> int:
     """Start every process and keep them running until Ctrl-C / SIGTERM.
 
@@ -168,21 +182,15 @@ def serve(settings: Settings, run_dir: Path = PROJECT_ROOT / ".run") -> int:
         env=dict(os.environ, PYTHONPATH=str(PROJECT_ROOT)),
         pid_dir=pid_dir(settings, run_dir),
     )
-    install_stop_handlers(supervisor)
-    started = time.monotonic()
-
-    def ready() -> None:
-        print(
-            f"Leadbot is ready after {time.monotonic() - started:.0f} s: "
+    print("Leadbot: starting the Rasa server, the action server, the web process and the worker")
+    print("Leadbot: (the URLs follow once every server answers)", flush=True)
+    return run_until_stopped(
+        supervisor,
+        lambda seconds: (
+            f"Leadbot is ready after {seconds:.0f} s: "
             f"rasa on http://{settings.host}:{settings.rasa_port} "
             "(REST: /webhooks/rest/webhook), "
             f"actions on :{settings.action_port}, "
-            f"web (widget, demo page) on {settings.public_base_url}. Ctrl-C stops everything.",
-            flush=True,
-        )
-
-    print("Leadbot: starting the Rasa server, the action server, the web process and the worker")
-    print("Leadbot: (the URLs follow once every server answers)", flush=True)
-    code = supervisor.run(on_ready=ready)
-    print("Leadbot stopped.", flush=True)
-    return code
+            f"web (widget, demo page) on {settings.public_base_url}. Ctrl-C stops everything."
+        ),
+    )

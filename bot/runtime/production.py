@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-import time
 from pathlib import Path
 from typing import Dict, List, Mapping
 
@@ -21,7 +20,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from bot.config.settings import PROJECT_ROOT, Settings, local_host
-from bot.runtime.supervisor import ProcessSpec, Supervisor, install_stop_handlers
+from bot.runtime.launcher import pid_dir, run_until_stopped
+from bot.runtime.supervisor import ProcessSpec, Supervisor
 
 # The services this machine runs (CI, a developer's box): what `make run-prod` uses for
 # whatever the environment and .env leave unset.
@@ -210,26 +210,20 @@ def serve_production(
         process_specs(settings, haproxy_file),
         cwd=PROJECT_ROOT,
         env=dict(env, PYTHONPATH=str(PROJECT_ROOT), RASA_URL=settings.rasa_url),
-        pid_dir=run_dir / f"pids-{settings.rasa_port}",
+        pid_dir=pid_dir(settings, run_dir),
     )
-    install_stop_handlers(supervisor)
-    started = time.monotonic()
-
-    def ready() -> None:
-        print(
-            f"Leadbot (production layout) is ready after {time.monotonic() - started:.0f} s: "
+    print("Leadbot: starting the production layout (URLs follow once every server answers)")
+    return run_until_stopped(
+        supervisor,
+        lambda seconds: (
+            f"Leadbot (production layout) is ready after {seconds:.0f} s: "
             f"HAProxy on {settings.rasa_url} -> Rasa replicas on ports "
             f"{', '.join(map(str, settings.rasa_replica_ports))}; action servers on "
             f"{', '.join(map(str, settings.action_replica_ports))} behind :"
             f"{settings.action_port}; web on {settings.public_base_url}; "
-            f"{settings.workers} workers. Ctrl-C stops everything.",
-            flush=True,
-        )
-
-    print("Leadbot: starting the production layout (URLs follow once every server answers)")
-    code = supervisor.run(on_ready=ready)
-    print("Leadbot stopped.", flush=True)
-    return code
+            f"{settings.workers} workers. Ctrl-C stops everything."
+        ),
+    )
 
 
 def environment() -> Dict[str, str]:
