@@ -166,47 +166,40 @@ class ChannelLimits:
             return None
 
     def _mint(self, address: str, sender: str) -> Refusal | None:
-        if not self._limiter.hit(self._address, address):
-            return Refusal(
-                "rate_limited",
-                "too many requests from your address",
-                self._retry_after(self._address, address),
-            )
-        if not self._limiter.hit(self._new, address):
-            return Refusal(
-                "too_many_conversations",
-                "too many new conversations from your address",
-                self._retry_after(self._new, address),
-            )
-        self._seen.first_time(sender)  # counted here: its first message is not new again
-        return None
+        refusal = self._hit(
+            self._address, address, "rate_limited", "too many requests from your address"
+        ) or self._hit_new(address)
+        if refusal is None:
+            self._seen.first_time(sender)  # counted here: its first message is not new again
+        return refusal
 
     def _check(self, address: str, sender: str) -> Refusal | None:
-        if not self._limiter.hit(self._address, address):
-            return Refusal(
-                "rate_limited",
-                "too many messages from your address",
-                self._retry_after(self._address, address),
-            )
-        sender_key = hashed(sender)
-        if not self._limiter.hit(self._sender, sender_key):
-            return Refusal(
-                "rate_limited",
-                "too many messages in this conversation",
-                self._retry_after(self._sender, sender_key),
-            )
-        if self._seen.first_time(sender) and not self._limiter.hit(self._new, address):
-            self._seen.forget(sender)  # not started: it is still new when tried again
-            return Refusal(
-                "too_many_conversations",
-                "too many new conversations from your address",
-                self._retry_after(self._new, address),
-            )
-        return None
+        refusal = self._hit(
+            self._address, address, "rate_limited", "too many messages from your address"
+        ) or self._hit(
+            self._sender, hashed(sender), "rate_limited", "too many messages in this conversation"
+        )
+        if refusal is None and self._seen.first_time(sender):
+            refusal = self._hit_new(address)
+            if refusal is not None:
+                self._seen.forget(sender)  # not started: it is still new when tried again
+        return refusal
 
-    def _retry_after(self, item: Any, key: str) -> int:
+    def _hit_new(self, address: str) -> Refusal | None:
+        return self._hit(
+            self._new,
+            address,
+            "too_many_conversations",
+            "too many new conversations from your address",
+        )
+
+    def _hit(self, item: Any, key: str, code: str, detail: str) -> Refusal | None:
+        """Count one hit of `key` against the limit `item`; over it, the Refusal to give, with
+        the seconds until its window lets `key` in again."""
+        if self._limiter.hit(item, key):
+            return None
         reset, _ = self._limiter.get_window_stats(item, key)
-        return max(1, math.ceil(reset - time.time()))
+        return Refusal(code, detail, _whole_seconds(reset - time.time()))
 
 
 def _whole_seconds(seconds: float) -> int:
