@@ -461,6 +461,14 @@ def plots(results: Dict[str, Any]) -> List[str]:
 
     REPORTS.mkdir(parents=True, exist_ok=True)
     written: List[str] = []
+
+    def save(fig: Any, name: str) -> None:
+        fig.tight_layout()
+        path = REPORTS / name
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        written.append(str(path.relative_to(ROOT)))
+
     bare, one, two = results["bare_tuned"], results["leadbot_1"], results.get("leadbot_2") or {}
     curves = [
         ("bare tuned Rasa: hello, one at a time", bare.get("hello_sequential")),
@@ -488,11 +496,7 @@ def plots(results: Dict[str, Any]) -> List[str]:
     ax.set_title("Reply latency per workload (CDF)")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8, loc="lower right")
-    fig.tight_layout()
-    path = REPORTS / "bench-latency-cdf.png"
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    written.append(str(path.relative_to(ROOT)))
+    save(fig, "bench-latency-cdf.png")
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.5))
     for label, data in (("1 Rasa process", one), ("2 Rasa processes + Redis lock", two)):
@@ -512,11 +516,7 @@ def plots(results: Dict[str, Any]) -> List[str]:
     for axis in (left, right):
         axis.grid(True, alpha=0.3)
         axis.legend(fontsize=8)
-    fig.tight_layout()
-    path = REPORTS / "bench-concurrency.png"
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    written.append(str(path.relative_to(ROOT)))
+    save(fig, "bench-concurrency.png")
 
     if capacity_steps:
         fig, ax = plt.subplots(figsize=(7, 4.5))
@@ -532,11 +532,7 @@ def plots(results: Dict[str, Any]) -> List[str]:
         ax.set_title(f"Capacity: {best} visitors within a 1 s p95")
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize=8)
-        fig.tight_layout()
-        path = REPORTS / "bench-capacity.png"
-        fig.savefig(path, dpi=110)
-        plt.close(fig)
-        written.append(str(path.relative_to(ROOT)))
+        save(fig, "bench-capacity.png")
     return written
 
 
