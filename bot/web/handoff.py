@@ -605,11 +605,15 @@ async def message(
     return _back(request)
 
 
-async def _end(
-    request: web.Request, rep: SignedIn, view: HandoffView, hand_back: bool
+@auth.rep_page
+@_handoff_post
+async def end(
+    request: web.Request, rep: SignedIn, _posted: Dict[str, str], view: HandoffView
 ) -> web.Response:
-    """Hand back or close. The bot is resumed and has spoken, and the widget has what it said,
-    before the state changes: the widget stops listening when it sees the handoff ended."""
+    """Hand back (`/return`) or close (`/close`). The bot is resumed and has spoken, and the
+    widget has what it said, before the state changes: the widget stops listening when it sees
+    the handoff ended."""
+    hand_back = request.match_info["end"] == "return"
     made, live = services(request), _live(request)
     allowed = ("live",) if hand_back else ("waiting", "live", "missed")
     if view.state not in allowed:
@@ -640,22 +644,6 @@ async def _end(
     return _back(request)
 
 
-@auth.rep_page
-@_handoff_post
-async def hand_back(
-    request: web.Request, rep: SignedIn, _posted: Dict[str, str], view: HandoffView
-) -> web.Response:
-    return await _end(request, rep, view, hand_back=True)
-
-
-@auth.rep_page
-@_handoff_post
-async def close(
-    request: web.Request, rep: SignedIn, _posted: Dict[str, str], view: HandoffView
-) -> web.Response:
-    return await _end(request, rep, view, hand_back=False)
-
-
 def routes() -> List[web.AbstractRouteDef]:
     one = urls.route(urls.INBOX_HANDOFF, public_id=PUBLIC_ID)
     return [
@@ -665,8 +653,7 @@ def routes() -> List[web.AbstractRouteDef]:
         web.get(one + "/events.json", events_json),
         web.post(one + "/take", take),
         web.post(one + "/message", message),
-        web.post(one + "/return", hand_back),
-        web.post(one + "/close", close),
+        web.post(one + "/{end:return|close}", end),
     ]
 
 

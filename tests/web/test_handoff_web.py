@@ -20,7 +20,7 @@ from bot.storage.engine import make_engine
 from bot.storage.migrate import upgrade
 from bot.web.app import create_app
 from tests.conftest import handoff_reps_file
-from tests.web.test_inbox_web import sign_in
+from tests.web.test_inbox_web import form_csrf, sign_in
 
 PASSWORD = "a long enough password"
 
@@ -143,3 +143,25 @@ async def test_the_long_poll_waits_for_a_push_and_checks_who_asks(
     assert body["messages"] == [{"text": "Hi, Hana here"}] and body["cursor"] >= 1
     assert 0.9 <= time.monotonic() - started < 10  # held until the message came, not 25 s
     assert response.headers["Cache-Control"] == "no-store"
+
+
+async def test_a_waiting_handoff_is_closed_once_and_cannot_be_handed_back(
+    client: TestClient, settings: Settings
+) -> None:
+    """`/close` and `/return` are one route: a waiting handoff (no Rasa involved) can be closed,
+    not handed back, and only once; any other ending is no route at all."""
+    public_id = await asyncio.to_thread(waiting_handoff, settings, "visitor-end")
+    assert (await sign_in(client, "hana@example.com", PASSWORD)).status == 303
+    page = await client.get(f"/inbox/handoffs/{public_id}")
+    csrf = form_csrf(await page.text())
+    base = f"/inbox/handoffs/{public_id}"
+    back = await client.post(base + "/return", data={"csrf": csrf}, allow_redirects=False)
+    assert back.status == 409  # only a live conversation is handed back
+    closed = await client.post(base + "/close", data={"csrf": csrf}, allow_redirects=False)
+    assert closed.status == 303 and closed.headers["Location"] == base
+    state = await (await client.get(base + "/events.json")).json()
+    assert state["state"] != "waiting"
+    again = await client.post(base + "/close", data={"csrf": csrf}, allow_redirects=False)
+    assert again.status == 409
+    other = await client.post(base + "/resume", data={"csrf": csrf}, allow_redirects=False)
+    assert other.status in (404, 405)
