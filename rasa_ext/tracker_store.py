@@ -10,8 +10,11 @@ what to publish (reports/profile.md measures it). This store:
   purge) and reuses it; otherwise it reads the conversation as Rasa does. A cached tracker is
   handed out once: whoever retrieves it owns it until it is saved again, so a turn that fails
   half-way never leaves unsaved events in the cache;
-- knows how many events are stored, so a save inserts the new ones without counting, and
-  publishes those same events to the broker without reading the conversation again;
+- knows how many events are stored, so a save inserts the new ones without counting (a new
+  conversation too: the read that found nothing stored tells it), and publishes those same
+  events to the broker without reading the conversation again;
+- inserts a turn's events with one statement (PostgreSQL returns their ids with it), not one
+  round trip per event;
 - runs the SQL in a thread, so a slow database never stalls every other conversation.
 
 When a turn ran `action_forget_me` and the erasure succeeded, the conversation's stored events
@@ -69,6 +72,9 @@ def _secure_delete(dbapi_connection, _record) -> None:  # type: ignore[no-untype
 # still work, they are read from the database as before.
 CACHED_CONVERSATIONS = 1000
 STORED_ATTRIBUTE = "_leadbot_stored"
+# Rows per INSERT statement: a turn has ~5-15 events; a tracker saved whole (made by a tool)
+# may have hundreds, and SQLite caps a statement's parameters (7 per row here).
+ROWS_PER_INSERT = 100
 
 
 @dataclass
@@ -90,6 +96,9 @@ class ErasableSQLTrackerStore(SQLTrackerStore):
             # Erased events are overwritten, not left in the file's free pages.
             sa.event.listen(self.engine, "connect", _secure_delete)
         self._cache: OrderedDict[str, Tuple[DialogueStateTracker, _Stored]] = OrderedDict()
+        # Conversations whose read just found nothing stored: Rasa creates and saves a new
+        # tracker for them right after, and that save needn't count the stored events (0).
+        self._nothing_stored: OrderedDict[str, None] = OrderedDict()
         self._cache_lock = threading.Lock()
 
     # -- cache ---------------------------------------------------------------------------
@@ -114,6 +123,8 @@ class ErasableSQLTrackerStore(SQLTrackerStore):
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         """The conversation's latest session: the cached tracker if it is still current."""
         cached = self._take_cached(sender_id)
+        with self._cache_lock:
+            self._nothing_stored.pop(sender_id, None)
         if cached is not None:
             tracker, stored = cached
             if len(tracker.events) == stored.events and stored.last_id == await asyncio.to_thread(
@@ -123,6 +134,11 @@ class ErasableSQLTrackerStore(SQLTrackerStore):
         tracker, stored = await asyncio.to_thread(self._read, sender_id)
         if tracker is not None:
             setattr(tracker, STORED_ATTRIBUTE, stored)
+        elif stored.events == 0:
+            with self._cache_lock:
+                self._nothing_stored[sender_id] = None
+                while len(self._nothing_stored) > CACHED_CONVERSATIONS:
+                    self._nothing_stored.popitem(last=False)
         return tracker
 
     def _read(self, sender_id: str) -> Tuple[DialogueStateTracker | None, _Stored]:
@@ -156,6 +172,14 @@ class ErasableSQLTrackerStore(SQLTrackerStore):
         # A tracker this store read or saved knows which prefix of its events is stored; one
         # made elsewhere (a tool, a copy without the mark) is counted as Rasa does.
         stored: _Stored | None = getattr(tracker, STORED_ATTRIBUTE, None)
+        with self._cache_lock:
+            nothing_stored = tracker.sender_id in self._nothing_stored
+            self._nothing_stored.pop(tracker.sender_id, None)
+        if stored is None and nothing_stored:
+            # Read a moment ago (this turn's retrieve) and nothing was there: a new
+            # conversation, as Rasa's create_tracker saves it. Written since by someone else
+            # is the same race a count would have had, a moment later.
+            stored = _Stored(events=0, last_id=None)
         new_events, stored_count = await asyncio.to_thread(self._new_events, tracker, stored)
         if erased_in(new_events):
             await asyncio.to_thread(self._erase, tracker.sender_id)
@@ -183,30 +207,49 @@ class ErasableSQLTrackerStore(SQLTrackerStore):
         return events[count:], count
 
     def _insert(self, sender_id: str, events: List[Event]) -> int | None:
+        """Insert the events (the same columns as Rasa's save) in one transaction and return
+        the conversation's highest event id."""
         if not events:
             return None
-        rows: List[Any] = []
+        rows: List[Dict[str, Any]] = []
+        for event in events:
+            data: Dict[str, Any] = event.as_dict()
+            rows.append(
+                {
+                    "sender_id": sender_id,
+                    "type_name": event.type_name,
+                    "timestamp": data.get("timestamp"),
+                    "intent_name": data.get("parse_data", {})
+                    .get("intent", {})
+                    .get(INTENT_NAME_KEY),
+                    "action_name": data.get("name"),
+                    "data": json.dumps(data),
+                }
+            )
+        table = self.SQLEvent.__table__
+        returning = self.engine.dialect.name == "postgresql"
+        ids: List[int] = []
         with self.session_scope() as session:
-            for event in events:
-                data: Dict[str, Any] = event.as_dict()
-                row = self.SQLEvent(
-                    sender_id=sender_id,
-                    type_name=event.type_name,
-                    timestamp=data.get("timestamp"),
-                    intent_name=data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
-                    action_name=data.get("name"),
-                    data=json.dumps(data),
+            for start in range(0, len(rows), ROWS_PER_INSERT):
+                statement = sa.insert(table).values(rows[start : start + ROWS_PER_INSERT])
+                if returning:
+                    ids += session.execute(statement.returning(table.c.id)).scalars().all()
+                else:
+                    session.execute(statement)
+            if not returning:
+                # SQLite writes one transaction at a time: the highest id is this one's.
+                ids.append(
+                    session.execute(
+                        sa.select(sa.func.max(table.c.id)).where(table.c.sender_id == sender_id)
+                    ).scalar()
                 )
-                session.add(row)
-                rows.append(row)
-            session.flush()
-            last_id = max(row.id for row in rows)
             session.commit()
-        return last_id
+        return max(ids)
 
     def _erase(self, sender_id: str) -> None:
         with self._cache_lock:
             self._cache.pop(sender_id, None)
+            self._nothing_stored.pop(sender_id, None)
         with self.session_scope() as session:
             deleted = (
                 session.query(self.SQLEvent)

@@ -11,7 +11,7 @@ from typing import List
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 
 from bot.storage.engine import make_engine
@@ -126,3 +126,33 @@ def test_forget_me_erases_the_conversation(database_url: str) -> None:
     asyncio.run(forget())
     assert stored_texts(database_url, sender) == []
     assert asyncio.run(store.retrieve(sender)) is None
+
+
+def test_a_turn_costs_few_statements(database_url: str) -> None:
+    """The per-turn cost in reports/profile.md: a new conversation is read once and not
+    counted; each save is one INSERT for all its events; a later turn checks one max(id)."""
+    store = store_for(database_url)
+    statements: List[str] = []
+    event.listen(
+        store.engine,
+        "before_cursor_execute",
+        lambda _conn, _cursor, statement, *_: statements.append(statement.split()[0].upper()),
+    )
+    sender = f"t-{uuid.uuid4().hex}"
+    turn(store, sender, "hello")  # read, then two saves: the new tracker, then the turn
+    first = [s for s in statements if s in ("SELECT", "INSERT")]
+    statements.clear()
+    turn(store, sender, "again")  # the kept tracker: one check, one save
+    second = [s for s in statements if s in ("SELECT", "INSERT")]
+    # SQLite has no RETURNING here: each save reads its highest id back in its transaction.
+    per_save = (
+        ["INSERT"]
+        if make_url(database_url).get_backend_name() != "sqlite"
+        else [
+            "INSERT",
+            "SELECT",
+        ]
+    )
+    assert first == ["SELECT", *per_save, *per_save]
+    assert second == ["SELECT", *per_save]
+    assert stored_texts(database_url, sender) == ["action"] + ["user", "slot", "action"] * 2
