@@ -410,12 +410,9 @@ class BookingService:
         + 1), the visitor a confirmation, the CRM `meeting.cancelled`; all in one transaction."""
         now = self.clock()
         with unit_of_work(self._sessions) as session:
-            meeting = self._meeting_for(session, token)
-            if meeting is None:
-                return Managed("unknown")
-            state = self._state(meeting, now)
-            if state != "booked":
-                return Managed(state, self._info(meeting))
+            meeting = self._still_booked(session, token, now)
+            if isinstance(meeting, Managed):
+                return meeting
             lead = find_lead(session, meeting.conversation_id)
             rep = self.reps.rep(meeting.rep_email)
             meeting.status, meeting.cancelled_at = MeetingStatus.CANCELLED, now
@@ -433,12 +430,9 @@ class BookingService:
         now = self.clock()
         start = start_utc.astimezone(timezone.utc)
         with unit_of_work(self._sessions) as session:
-            meeting = self._meeting_for(session, token)
-            if meeting is None:
-                return Managed("unknown")
-            state = self._state(meeting, now)
-            if state != "booked":
-                return Managed(state, self._info(meeting))
+            meeting = self._still_booked(session, token, now)
+            if isinstance(meeting, Managed):
+                return meeting
             rep_email = meeting.rep_email
         rep = self.reps.rep(rep_email)
         taken = self.unavailable(rep) if rep is not None else None
@@ -465,6 +459,17 @@ class BookingService:
                 return Managed("moved_now", self._info(meeting))
         except IntegrityError:
             return self._retry(token, "taken")
+
+    def _still_booked(self, session: Session, token: str, now: datetime) -> Meeting | Managed:
+        """The meeting behind a manage link if it can still be changed; otherwise what the
+        visitor is told instead (no such link, or the meeting is past or cancelled)."""
+        meeting = self._meeting_for(session, token)
+        if meeting is None:
+            return Managed("unknown")
+        state = self._state(meeting, now)
+        if state != "booked":
+            return Managed(state, self._info(meeting))
+        return meeting
 
     def _retry(self, token: str, state: str) -> Managed:
         fresh = self.manage(token)
