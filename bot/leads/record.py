@@ -30,7 +30,8 @@ PERSON_FIELDS = (
     "budget_usd",
     "timeline_months",
 )
-# The export contract (DESIGN.md); views add to it, never rename.
+# The export contract (`python -m bot leads export`, the inbox's JSON download): whatever reads
+# an export relies on these names, so views add to it, never rename.
 EXPORT_FIELDS = (
     "conversation_id",
     *PERSON_FIELDS,
@@ -45,7 +46,7 @@ EXPORT_FIELDS = (
     "created_at",
 )
 # The CSV download's columns (flat: the source becomes its page). Downloads leave the system:
-# the lead is named by its opaque id, never the conversation id (DESIGN.md).
+# the lead is named by its opaque id, never the conversation id (README: Security and privacy).
 CSV_FIELDS = (
     "lead_id",
     "created_at",

@@ -363,7 +363,7 @@ async def test_inbox_shows_meetings_leads_breakdown_and_feeds(
     assert "about 450" in body and "450 people" in body
     assert "https://example.test/pricing" in body
     assert "asked for a person" in body
-    # Links name the lead by its opaque id, never the conversation id (DESIGN.md).
+    # Links name the lead by its opaque id, never the conversation id (README, privacy).
     assert f'href="/inbox/leads/{world.lead("c1").public_id}"' in body
     assert "/inbox/leads/c1" not in body
     # Every rep's feed URL, from PUBLIC_BASE_URL and the HMAC token.
@@ -426,7 +426,7 @@ async def test_unknown_lead_is_404(client: TestClient) -> None:
 
 
 async def test_json_and_csv_exports(client: TestClient, world: World) -> None:
-    # Downloads leave the system: leads by their opaque id, no conversation id (DESIGN.md).
+    # Downloads leave the system: leads by their opaque id, no conversation id (README, privacy).
     by_id = {world.lead(c).public_id: c for c in ("c1", "xss", "n1")}
     response = await client.get("/inbox/leads.json")
     assert response.status == 200 and response.headers["Cache-Control"] == "no-store"
