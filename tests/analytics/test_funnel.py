@@ -56,18 +56,19 @@ class Script:
 ALL = ("name", "email", "role", "company", "company_size", "budget", "timeline")
 
 
-def scripted() -> Dict[str, Script]:
-    """Six visitors over two days, from three pages and two campaigns."""
-    hot = Script(DAY1, "https://acme.test/pricing?utm_campaign=spring", utm_campaign="spring")
+def scripted(day1: datetime = DAY1) -> Dict[str, Script]:
+    """Six visitors over two days (`day1` and the next), from three pages and two campaigns."""
+    day2 = day1 + timedelta(days=1)
+    hot = Script(day1, "https://acme.test/pricing?utm_campaign=spring", utm_campaign="spring")
     hot.user("/greet").user("I'd like a demo").slot("consent", True).answers(*ALL)
     hot.slot("lead_tier", "sales_qualified").user("/choose_meeting").slot("meeting_invite_url", "u")
-    cold = Script(DAY1, "https://acme.test/blog/post?utm_campaign=spring")
+    cold = Script(day1, "https://acme.test/blog/post?utm_campaign=spring")
     cold.user("hi there").slot("consent", True).answers(*ALL).slot("lead_tier", "cold")
-    declined = Script(DAY1).user("/greet").user("demo please").slot("consent", False)
-    only_opened = Script(DAY2).user("/greet")
-    stopped = Script(DAY2, "https://acme.test/blog/other").user("hello").slot("consent", True)
+    declined = Script(day1).user("/greet").user("demo please").slot("consent", False)
+    only_opened = Script(day2).user("/greet")
+    stopped = Script(day2, "https://acme.test/blog/other").user("hello").slot("consent", True)
     stopped.answers("name", "email", "role", "company", "company_size").bot("utter_ask_budget")
-    reasked = Script(DAY2).user("hey").slot("consent", True).answers("name")
+    reasked = Script(day2).user("hey").slot("consent", True).answers("name")
     reasked.bot("utter_ask_email").user("nope").bot("utter_invalid_email_no_at")
     reasked.user("x@acme.test").slot("email", "x@acme.test").bot("utter_ask_role")
     # Re-asks of company_size must not count for company (longest question name wins).

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from html import unescape
 from pathlib import Path
 from typing import Any, AsyncIterator, Dict, List
@@ -25,7 +25,7 @@ from bot.storage.migrate import upgrade
 from bot.web import context as web_context
 from bot.web.app import create_app
 from bot.web.urls import PublicUrls
-from tests.analytics.test_funnel import DAY2, scripted
+from tests.analytics.test_funnel import DAY1, DAY2, scripted
 from tests.bot.factories import Clock, make_lead
 from tests.web.test_inbox_web import (
     BASE,
@@ -82,14 +82,15 @@ def write_tracker(url: str, conversations: Dict[str, List[Dict[str, Any]]]) -> N
     engine.dispose()
 
 
-def scripted_world(tmp_path: Path) -> Settings:
-    """The six scripted visitors of tests/analytics in a tracker store; the cold one is a lead
-    (Carl Cold) enrolled in nurture emails, as the lead store would have it; one rep account."""
+def scripted_env(tmp_path: Path, day1: datetime = DAY1, now: datetime = NOW) -> Dict[str, str]:
+    """The six scripted visitors of tests/analytics (from `day1`) in a tracker store; the cold
+    one is a lead (Carl Cold) enrolled in nurture emails, as the lead store would have it; one
+    rep account. Returns the settings' environment."""
     database_url = f"sqlite:///{tmp_path / 'leadbot.db'}"
     tracker_url = f"sqlite:///{tmp_path / 'tracker.db'}"
     upgrade(database_url)
-    write_tracker(tracker_url, {f"visitor-{n}": s.events for n, s in scripted().items()})
-    clock = Clock(NOW)
+    write_tracker(tracker_url, {f"visitor-{n}": s.events for n, s in scripted(day1).items()})
+    clock = Clock(now)
     engine = make_engine(database_url)
     store = LeadStore(engine)
     make_lead(
@@ -107,20 +108,18 @@ def scripted_world(tmp_path: Path) -> Settings:
     assert nurture.enroll("visitor-cold") is EnrollResult.ENROLLED
     Accounts(engine, clock).set_password(REP_EMAIL, PASSWORD)
     engine.dispose()
-    return Settings.from_env(
-        {
-            "DATABASE_URL": database_url,
-            "TRACKER_STORE_URL": tracker_url,
-            "SECRET_KEY": "funnel-secret-for-tests",
-            "SECRET_KEY_FILE": str(tmp_path / "secret_key"),
-            "PUBLIC_BASE_URL": BASE,
-        }
-    )
+    return {
+        "DATABASE_URL": database_url,
+        "TRACKER_STORE_URL": tracker_url,
+        "SECRET_KEY": "funnel-secret-for-tests",
+        "SECRET_KEY_FILE": str(tmp_path / "secret_key"),
+        "PUBLIC_BASE_URL": BASE,
+    }
 
 
 @pytest.fixture
 async def anonymous(tmp_path: Path) -> AsyncIterator[TestClient]:
-    app = create_app(scripted_world(tmp_path))
+    app = create_app(Settings.from_env(scripted_env(tmp_path)))
     app[web_context.CLOCK_KEY] = Clock(NOW)
     client = TestClient(TestServer(app), cookie_jar=CookieJar(unsafe=True))
     await client.start_server()
