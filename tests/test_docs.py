@@ -109,7 +109,14 @@ def test_every_setting_named_is_read() -> None:
 
 def test_every_setting_read_is_in_env_example() -> None:
     settings_source = _text(ROOT / "bot" / "config" / "settings.py")
-    read = set(re.findall(r'(?:get\(|env\[)\s*"([A-Z][A-Z0-9]*_[A-Z0-9_]+)"', settings_source))
+    # Read through get(), number(), path(), env.get() or env[...] in Settings.from_env.
+    read = set(
+        re.findall(
+            r'(?:\bget\(|\bnumber\(|\bpath\(|env\[)\s*"([A-Z][A-Z0-9]*_[A-Z0-9_]+)"',
+            settings_source,
+        )
+    )
+    assert len(read) > 50, "the pattern no longer finds how Settings.from_env reads variables"
     example = _text(ENV_EXAMPLE)
     missing = sorted(name for name in read if not re.search(rf"\b{name}\b", example))
     assert not missing, f"settings without a line in .env.example: {missing}"
@@ -133,3 +140,84 @@ def test_every_file_named_exists(document: str, named: str) -> None:
     assert (ROOT / named).exists() or (ROOT / named.rstrip("/")).exists(), (
         f"{document} names {named}, which is not in the repository"
     )
+
+
+def _folder_map() -> str:
+    """The README's map of the tree: the code block after "Where things live"."""
+    found = re.search(r"Where things live.*?\n```\n(.*?)\n```", _text(README), flags=re.S)
+    assert found, "the README's Architecture section has no folder map"
+    return found.group(1)
+
+
+def test_the_folder_map_is_the_tree() -> None:
+    """Every folder and module the map names exists, and every package of bot/ is on it."""
+    entries = re.findall(r"^( *)(\S+?/|[\w.]+\.py)(?= |$)", _folder_map(), flags=re.MULTILINE)
+    parents: List[tuple[int, str]] = []
+    on_map = set()
+    for indent, name in entries:
+        while parents and parents[-1][0] >= len(indent):
+            parents.pop()
+        path = (parents[-1][1] if parents else "") + name
+        assert (ROOT / path).exists(), f"the README's folder map names {path}, which is not there"
+        on_map.add(path.rstrip("/"))
+        if name.endswith("/"):
+            parents.append((len(indent), path))
+    packages = {str(init.parent.relative_to(ROOT)) for init in ROOT.glob("bot/*/__init__.py")}
+    missing = sorted(packages - on_map)
+    assert not missing, f"bot packages missing from the README's folder map: {missing}"
+
+
+def _repository_text_files() -> Iterator[Path]:
+    for pattern in (
+        "bot/**/*",
+        "actions/**/*",
+        "rasa_ext/**/*",
+        "scripts/**/*",
+        "tests/**/*",
+        "config/**/*",
+        "widget/**/*",
+        "data/**/*",
+    ):
+        for path in ROOT.glob(pattern):
+            if path.is_file() and path.suffix in {
+                ".py",
+                ".yml",
+                ".yaml",
+                ".html",
+                ".js",
+                ".txt",
+                ".ics",
+                ".md",
+                ".sh",
+                "",
+            }:
+                yield path
+    yield from (
+        ROOT / name
+        for name in (
+            "Makefile",
+            "README.md",
+            ".env.example",
+            "domain.yml",
+            "credentials.yml",
+            "endpoints.yml",
+            "config.yml",
+        )
+    )
+
+
+def test_no_file_cites_a_document_or_issue_a_newcomer_cannot_open() -> None:
+    """A `DESIGN.md` that isn't in the repository, or "(issue 3)" of a tracker a newcomer
+    can't see, sends them looking for what isn't there: say the reason where it is used."""
+    this = Path(__file__).resolve()
+    cited = []
+    for path in _repository_text_files():
+        if not path.exists() or path.resolve() == this or "__pycache__" in path.parts:
+            continue
+        text = path.read_text(encoding="utf-8", errors="replace")
+        for markdown in re.findall(r"(?<![\w/.-])([\w/.-]*[A-Z][\w-]*\.md)\b", text):
+            if not markdown.startswith("reports/") and not (ROOT / markdown).exists():
+                cited.append(f"{path.relative_to(ROOT)}: {markdown}")
+        for issue in re.findall(r"(?i)\bissue\s+#?\d+\b", text):
+            cited.append(f"{path.relative_to(ROOT)}: {issue}")
+    assert not cited, f"names a document or an issue that isn't here: {cited}"

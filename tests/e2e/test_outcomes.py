@@ -1,4 +1,4 @@
-"""Issue 3 end to end: a hot visitor books a meeting with a rep who receives the email and
+"""Outcomes end to end: a hot visitor books a meeting with a rep who receives the email and
 the invite; a cold one lands on the nurture track and receives step one from the worker."""
 
 from __future__ import annotations
