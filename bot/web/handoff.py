@@ -520,12 +520,12 @@ HandoffPost = Callable[
 ]
 
 
-def _handoff_post(
-    handler: HandoffPost,
-) -> Callable[[web.Request, SignedIn], Awaitable[web.Response]]:
-    """A rep's POST about one handoff: the handler runs only with a form that passed the size
-    and CSRF checks and with the handoff the URL names; otherwise the refusal or a 404."""
+def _handoff_post(handler: HandoffPost) -> auth.Handler:
+    """A signed-in rep's POST about one handoff: the handler runs only with a form that passed
+    the size and CSRF checks and with the handoff the URL names; otherwise the sign-in page,
+    the refusal or a 404."""
 
+    @auth.rep_page
     @functools.wraps(handler)
     async def checked(request: web.Request, rep: SignedIn) -> web.Response:
         form, refused = await _form(request, rep)
@@ -547,7 +547,6 @@ def _rep_display(request: web.Request, email: str) -> str:
     return _rep_name(services(request).core.reps, email) or email
 
 
-@auth.rep_page
 @_handoff_post
 async def take(
     request: web.Request, rep: SignedIn, _posted: Dict[str, str], view: HandoffView
@@ -571,7 +570,6 @@ async def take(
     return _back(request)
 
 
-@auth.rep_page
 @_handoff_post
 async def message(
     request: web.Request, rep: SignedIn, form: Dict[str, str], view: HandoffView
@@ -605,7 +603,6 @@ async def message(
     return _back(request)
 
 
-@auth.rep_page
 @_handoff_post
 async def end(
     request: web.Request, rep: SignedIn, _posted: Dict[str, str], view: HandoffView

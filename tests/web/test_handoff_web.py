@@ -151,6 +151,10 @@ async def test_a_waiting_handoff_is_closed_once_and_cannot_be_handed_back(
     """`/close` and `/return` are one route: a waiting handoff (no Rasa involved) can be closed,
     not handed back, and only once; any other ending is no route at all."""
     public_id = await asyncio.to_thread(waiting_handoff, settings, "visitor-end")
+    stranger = await client.post(
+        f"/inbox/handoffs/{public_id}/close", data={"csrf": "x"}, allow_redirects=False
+    )
+    assert stranger.status == 303 and stranger.headers["Location"].startswith("/inbox/login")
     assert (await sign_in(client, "hana@example.com", PASSWORD)).status == 303
     page = await client.get(f"/inbox/handoffs/{public_id}")
     csrf = form_csrf(await page.text())
