@@ -150,6 +150,7 @@ class Settings:
     hubspot_base_url: str = "https://api.hubapi.com"
     hubspot_pipeline: str = "default"
     hubspot_deal_stage: str = "appointmentscheduled"
+    hubspot_cancelled_stage: str = "closedlost"  # where a cancelled meeting's deal goes
     # Reps' inbox: empty token means the inbox is disabled.
     inbox_token: str = ""
     # HMAC key for rep feed tokens; empty: read from (or created in) secret_key_file.
@@ -270,6 +271,9 @@ class Settings:
             hubspot_base_url=get("HUBSPOT_BASE_URL", defaults.hubspot_base_url).rstrip("/"),
             hubspot_pipeline=get("HUBSPOT_PIPELINE", defaults.hubspot_pipeline).strip(),
             hubspot_deal_stage=get("HUBSPOT_DEAL_STAGE", defaults.hubspot_deal_stage).strip(),
+            hubspot_cancelled_stage=get(
+                "HUBSPOT_CANCELLED_STAGE", defaults.hubspot_cancelled_stage
+            ).strip(),
             webhook_timeout_s=number("WEBHOOK_TIMEOUT_S", defaults.webhook_timeout_s),
             inbox_token=get("INBOX_TOKEN", ""),
             secret_key=get("SECRET_KEY", ""),
