@@ -345,8 +345,10 @@ def start_bare(model: Path, log: Path) -> Server:
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 900  # TensorFlow loads slowly on a busy machine
-    # Ready when it answers: Rasa opens its port before the model has loaded, and a message
-    # sent meanwhile fails (bench/results.json once had 50 errors and no turns for bare default).
+    # Ready when it answers a hello, not merely when its port accepts connections: the same
+    # readiness as Leadbot's (a loaded model), and a bot that can't answer fails here, loudly,
+    # instead of producing a row of errors (bench/results.json of 01:42 has bare default with
+    # 50 errors and no turns; the cause was not found: it answers normally when run alone).
     while not answers_hello(f"{url}/webhooks/rest/webhook"):
         if process.poll() is not None:
             raise RuntimeError(f"bare Rasa exited:\n{log.read_text()[-3000:]}")
