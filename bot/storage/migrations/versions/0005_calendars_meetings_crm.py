@@ -19,8 +19,6 @@ from bot.storage.models import UTCDateTime
 
 revision = "0005"
 down_revision = "0003"
-branch_labels = None
-depends_on = None
 
 BOOKED = sa.text("status = 'booked'")
 

@@ -12,8 +12,6 @@ from bot.storage.models import UTCDateTime
 
 revision = "0007"
 down_revision = "0006"
-branch_labels = None
-depends_on = None
 
 ACCOUNT = sa.ForeignKey("rep_accounts.id", ondelete="CASCADE")  # an invite goes with its rep
 
