@@ -1,7 +1,5 @@
 """Leads, their answers, consent records and the erasure audit.
 
-Revision ID: 0001
-Revises:
 Create Date: 2026-11-23
 """
 

@@ -1,7 +1,5 @@
 """Scoring breakdown, meetings, round-robin routing, the outbox and nurture sequences.
 
-Revision ID: 0002
-Revises: 0001
 Create Date: 2026-11-24
 """
 

@@ -1,7 +1,5 @@
 """Outbox claims have an owner: only the worker holding an item's claim may settle it.
 
-Revision ID: 0003
-Revises: 0002
 Create Date: 2026-12-01
 """
 

@@ -5,8 +5,6 @@
   the unique (rep, start) now holds among booked meetings only, so cancelling frees the time.
 - leads.public_id: the id CRM events carry instead of the conversation id.
 
-Revision ID: 0005
-Revises: 0003
 Create Date: 2026-12-01
 """
 

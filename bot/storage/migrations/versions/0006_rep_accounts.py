@@ -1,7 +1,5 @@
 """Reps sign in: accounts (email + argon2 hash) and server-side sessions.
 
-Revision ID: 0006
-Revises: 0005
 Create Date: 2026-12-02
 """
 

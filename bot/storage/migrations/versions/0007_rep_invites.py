@@ -1,7 +1,5 @@
 """Reps invited by email: a one-time link to choose their password.
 
-Revision ID: 0007
-Revises: 0006
 Create Date: 2026-12-02
 """
 

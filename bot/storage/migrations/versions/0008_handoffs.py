@@ -1,7 +1,5 @@
 """Handoffs to a person: the queue reps see, and the messages the widget long-polls for.
 
-Revision ID: 0008
-Revises: 0007
 Create Date: 2026-12-02
 """
 
