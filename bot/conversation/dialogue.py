@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable, Collection, List, Mapping, Sequence, Tuple
 
+from bot.answers.requests import is_request
 from bot.conversation.questions import FORM_SLOTS, QUESTIONS
 
 # Intents that, recognised with enough confidence, mean "not an answer": the form steps aside,
@@ -102,8 +103,11 @@ def is_digression(
         return False  # "the company is Sparrow Media" is an answer, whatever the NLU says
     if requested_slot in SHAPED_ANSWERS and verdict == "ok":
         if turn.intent in SOFT_DIGRESSIONS:
-            # "what's the weather like today?" holds a time, but asks about something else.
-            return turn.intent == "out_of_scope" and looks_like_a_question(turn.text)
+            # "what's the weather like today?" and "my invoice from last month is wrong" hold
+            # a time, but ask about something else.
+            return turn.intent == "out_of_scope" and (
+                looks_like_a_question(turn.text) or is_request(turn.text)
+            )
         if turn.intent in QUESTION_INTENTS:
             # "we don't have any budget for this" is an answer, whatever the NLU says, unless
             # it is asked as a question ("what's the price for 10 people?").

@@ -139,6 +139,10 @@ def test_source_keeps_known_keys_and_utm_from_the_url() -> None:
         ("who won the game last night", "timeline", True),
         ("how many calories are in 2 eggs?", "company_size", True),
         ("what's 20 euros in dollars?", "budget", True),
+        # So does a complaint or a request about something else.
+        ("my subscription from last month is wrong", "timeline", True),
+        ("cancel my order from 2 weeks ago", "timeline", True),
+        ("I need a refund of $40", "budget", True),
         # Statements the NLU took for out of scope that parse as the answer stay answers.
         ("probably by the summer", "timeline", False),
         ("forty of us", "company_size", False),
