@@ -1,9 +1,12 @@
 """`make nlu-eval`: NLU evaluated on phrasings the model never saw in training.
 
-Two sets:
+Three sets:
 
 - our held-out set, `tests/nlu/holdout.yml` (written apart from `data/nlu/`, in other styles):
   Rasa's report (per-intent precision/recall/F1, confusion matrix, errors) in reports/nlu/;
+- our informal held-out set, `tests/nlu/heldout_informal.yml` (terse, lowercase, typos,
+  rambling, non-native phrasing, as visitors type): intents only, Rasa's report in
+  reports/nlu/informal/;
 - the public behaviour set `../shared/eval/hwu64_behaviours.tsv` when it is there (HWU64
   utterances relabelled as stop / clarify / out_of_scope, see its README): every line is parsed
   by the trained model (the code path of the server's `/model/parse`), the predicted intent is
@@ -36,6 +39,7 @@ from bot.config.settings import Settings  # noqa: E402
 from bot.runtime.model import ensure_model  # noqa: E402
 
 HOLDOUT = ROOT / "tests" / "nlu" / "holdout.yml"
+INFORMAL = ROOT / "tests" / "nlu" / "heldout_informal.yml"
 THRESHOLDS = ROOT / "tests" / "nlu" / "thresholds.json"
 PUBLIC_SET = ROOT.parent / "shared" / "eval" / "hwu64_behaviours.tsv"
 OUT = ROOT / "reports" / "nlu"
@@ -52,8 +56,10 @@ BEHAVIOUR: Mapping[str, str] = {
 CLASSES = ("stop", "clarify", "out_of_scope")
 
 
-def holdout_report(model: Path) -> Tuple[Dict[str, object], List[Tuple[str, Mapping[str, float]]]]:
-    """`rasa test nlu` on the held-out set; returns the summary figures and per-intent rows."""
+def holdout_report(
+    model: Path, holdout: Path = HOLDOUT, out: Path = OUT
+) -> Tuple[Dict[str, object], List[Tuple[str, Mapping[str, float]]]]:
+    """`rasa test nlu` on a held-out set; returns the summary figures and per-intent rows."""
     subprocess.run(
         [
             sys.executable,
@@ -64,15 +70,15 @@ def holdout_report(model: Path) -> Tuple[Dict[str, object], List[Tuple[str, Mapp
             "--model",
             str(model),
             "--nlu",
-            str(HOLDOUT),
+            str(holdout),
             "--out",
-            str(OUT),
+            str(out),
         ],
         cwd=ROOT,
         check=True,
         capture_output=True,
     )
-    report = json.loads((OUT / "intent_report.json").read_text())
+    report = json.loads((out / "intent_report.json").read_text())
     rows = sorted(
         (name, values)
         for name, values in report.items()
@@ -81,7 +87,7 @@ def holdout_report(model: Path) -> Tuple[Dict[str, object], List[Tuple[str, Mapp
         and name not in ("macro avg", "weighted avg", "micro avg")
     )
     entity_f1 = None
-    entity_report = OUT / "RegexEntityExtractor_report.json"
+    entity_report = out / "RegexEntityExtractor_report.json"
     if entity_report.exists():
         entity_f1 = json.loads(entity_report.read_text())["macro avg"]["f1-score"]
     accuracy = report.get("accuracy")
@@ -187,7 +193,12 @@ def public_report(model: Path, path: Path) -> Dict[str, object]:
     }
 
 
-def markdown(summary: Mapping[str, object], rows, public: Mapping[str, object] | None) -> str:
+def markdown(  # type: ignore[no-untyped-def]
+    summary: Mapping[str, object],
+    rows,
+    public: Mapping[str, object] | None,
+    informal: Tuple[Mapping[str, object], list] | None = None,
+) -> str:
     lines = ["# NLU evaluation", "", "Produced by `make nlu-eval` (scripts/nlu_eval.py).", ""]
     if public is not None:
         table = public["scores"]
@@ -236,6 +247,26 @@ def markdown(summary: Mapping[str, object], rows, public: Mapping[str, object] |
             f"| {name} | {v['precision']:.3f} | {v['recall']:.3f} | {v['f1-score']:.3f}"
             f" | {int(v['support'])} |"
         )
+    if informal is not None:
+        figures, informal_rows = informal
+        lines += [
+            "",
+            f"## Informal held-out set ({figures['examples']} examples,"
+            " `tests/nlu/heldout_informal.yml`)",
+            "",
+            "Terse, lowercase, typos, rambling and non-native phrasing; intents only.",
+            "",
+            f"Intent macro-F1 **{figures['intent_macro_f1']}**, accuracy "
+            f"{figures['intent_accuracy']}.",
+            "",
+            "| intent | precision | recall | F1 | n |",
+            "|---|---|---|---|---|",
+        ]
+        for name, v in informal_rows:
+            lines.append(
+                f"| {name} | {v['precision']:.3f} | {v['recall']:.3f} | {v['f1-score']:.3f}"
+                f" | {int(v['support'])} |"
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -243,13 +274,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, help="a trained model (default: the current one)")
     parser.add_argument("--public-set", type=Path, default=PUBLIC_SET, help="behaviour set (TSV)")
+    parser.add_argument("--out", type=Path, default=OUT, help="where the reports go")
     args = parser.parse_args()
+    out = args.out
     logging.getLogger("rasa").setLevel(logging.ERROR)
     model = args.model or ensure_model(Settings.from_env().model_dir)
-    OUT.mkdir(parents=True, exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
     thresholds = json.loads(THRESHOLDS.read_text())
 
-    holdout, rows = holdout_report(model)
+    holdout, rows = holdout_report(model, HOLDOUT, out)
     print(f"{'intent':<18} {'prec':>5} {'rec':>5} {'f1':>5} {'n':>4}")
     for name, values in rows:
         print(
@@ -257,10 +290,16 @@ def main() -> int:
             f"{values['f1-score']:5.2f} {int(values['support']):4d}"
         )
 
+    informal, informal_rows = holdout_report(model, INFORMAL, out / "informal")
+    print(
+        f"\ninformal held-out set: {informal['examples']} examples, intent macro-F1 "
+        f"{informal['intent_macro_f1']}, accuracy {informal['intent_accuracy']}"
+    )
+
     public = None
     if args.public_set.exists():
         public = public_report(model, args.public_set)
-        (OUT / "public_errors.json").write_text(json.dumps(public.pop("errors"), indent=1) + "\n")
+        (out / "public_errors.json").write_text(json.dumps(public.pop("errors"), indent=1) + "\n")
         print(f"\npublic set {args.public_set.name}: {public['examples']} utterances")
         print(f"{'class':<14} {'prec':>5} {'rec':>5} {'f1':>5} {'n':>4}")
         for name in (*CLASSES, "macro"):
@@ -273,14 +312,20 @@ def main() -> int:
     else:
         print(f"\npublic set not found at {args.public_set}: skipped")
 
-    summary = {"holdout": holdout, "public": public, "thresholds": thresholds}
-    (OUT / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-    (OUT / "summary.md").write_text(markdown(holdout, rows, public))
-    print(f"\nreports: {OUT.relative_to(ROOT)}/summary.md, summary.json, intent_report.json")
+    informal.pop("entity_macro_f1", None)  # nothing is annotated in the informal set
+    summary = {"holdout": holdout, "informal": informal, "public": public, "thresholds": thresholds}
+    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    (out / "summary.md").write_text(markdown(holdout, rows, public, (informal, informal_rows)))
+    print(f"\nreports: {out}/summary.md, summary.json, intent_report.json")
 
     checks = [
         ("held-out intent macro-F1", holdout["intent_macro_f1"], "min_intent_macro_f1"),
         ("held-out entity macro-F1", holdout["entity_macro_f1"], "min_entity_macro_f1"),
+        (
+            "informal held-out intent macro-F1",
+            informal["intent_macro_f1"],
+            "min_informal_intent_macro_f1",
+        ),
     ]
     if public is not None:
         checks += [
