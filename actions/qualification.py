@@ -4,11 +4,14 @@
 bot/conversation (the question order), each turn is understood once by
 `bot.conversation.turn.decide_turn`, and the `extract_<slot>` / `validate_<slot>` methods only
 apply that decision (store the answer, say what changed, book the meeting).
+
+The questions are plain responses (`utter_ask_<slot>`) that Rasa's form utters itself, so a
+form turn is one call to the action server: a re-ask's lines are said by the validation, and
+a re-ask that replaces the question is named in slot `reask_response` (rasa_ext/nlg.py).
 """
 
 from __future__ import annotations
 
-import abc
 from contextvars import ContextVar
 from datetime import datetime, timezone
 from typing import Any, Dict, List
@@ -24,7 +27,6 @@ from actions.common import (
     Services,
     available_responses,
     blocking,
-    error_from_this_turn,
     guarded,
     is_resuming,
     last_turn,
@@ -34,10 +36,12 @@ from actions.common import (
     visitor_timezone,
 )
 from bot.conversation.dialogue import (
+    REASK_RESPONSE_SLOT,
     decode_error,
     filled_questions,
     reask_responses,
     required_slots,
+    split_reask,
     times_asked_in_a_row,
     way_out_response,
 )
@@ -51,7 +55,7 @@ from bot.conversation.questions import (
     display_value,
     stored_values,
 )
-from bot.conversation.turn import Decision, Kind, TurnFacts, decide_turn
+from bot.conversation.turn import MEETING, Decision, Kind, TurnFacts, decide_turn
 from bot.leads.privacy import source_from_metadata
 from bot.nurture.service import EnrollResult
 from bot.storage.enums import LeadStatus
@@ -111,6 +115,33 @@ async def _store_answer(
 
 def _cleared() -> Dict[str, Any]:
     return {name: None for name in REASK_SLOTS}
+
+
+def _say_reask(
+    slot: str,
+    values: Dict[str, Any],
+    dispatcher: CollectingDispatcher,
+    svc: Services,
+    domain: DomainDict,
+) -> str | None:
+    """Say what was wrong with the answer (and, after a few tries, why we ask); return the
+    re-ask that replaces the question's own wording, if there is one.
+
+    Rasa's form then utters `utter_ask_<slot>` without calling the action server, and
+    rasa_ext/nlg.py renders the returned response (slot `reask_response`) in its place.
+    """
+    _, error = decode_error(values["reask_error"])
+    responses = reask_responses(
+        slot,
+        error,
+        int(values["reask_count"]),
+        svc.settings.reask_explain_after,
+        available_responses(domain),
+    )
+    before, instead = split_reask(slot, responses)
+    for response in before:
+        dispatcher.utter_message(response=response)
+    return instead
 
 
 class ValidateLeadForm(FormValidationAction):
@@ -276,7 +307,10 @@ class ValidateLeadForm(FormValidationAction):
         if decision.kind is Kind.UP_FRONT:
             return {slot: decision.given[slot]}  # kept in the conversation until consent
         if decision.kind is Kind.REASK:
-            return reask_values(slot, decision.error or "invalid", tracker.slots, decision)
+            values = reask_values(slot, decision.error or "invalid", tracker.slots, decision)
+            if slot != MEETING:
+                values[REASK_RESPONSE_SLOT] = _say_reask(slot, values, dispatcher, svc, domain)
+            return values
         if decision.kind is Kind.WAY_OUT:
             return await self._give_up(slot, decision, dispatcher, tracker, svc, domain)
         if decision.kind is Kind.CORRECTION:
@@ -370,76 +404,6 @@ class ValidateLeadForm(FormValidationAction):
             SlotSet("lead_tier", result.tier),
             SlotSet("meeting_offered", svc.outcomes.offers_meeting(result.tier)),
         ]
-
-
-class AskForSlot(Action, abc.ABC):
-    """Asks one question: normally, or as a specific re-ask after an answer we couldn't use."""
-
-    @property
-    @abc.abstractmethod
-    def slot(self) -> str: ...
-
-    def name(self) -> str:
-        return f"action_ask_{self.slot}"
-
-    @guarded
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
-    ) -> List[EventType]:
-        settings = services().settings
-        error_slot, error = decode_error(error_from_this_turn(tracker))
-        responses = reask_responses(
-            self.slot,
-            error if error_slot == self.slot else None,
-            int(tracker.get_slot("reask_count") or 0),
-            settings.reask_explain_after,
-            available_responses(domain),
-        )
-        for response in responses:
-            dispatcher.utter_message(
-                response=response,
-                privacy_policy_url=settings.privacy_policy_url,
-                consent_version=settings.consent_text_version,
-                suggestion=tracker.get_slot("email_suggestion") or "",
-            )
-        return []
-
-
-# One ask action per form question (the meeting's is actions/booking.py's AskForMeeting).
-class AskForConsent(AskForSlot):
-    slot = "consent"
-
-
-class AskForNurtureConsent(AskForSlot):
-    slot = "nurture_consent"
-
-
-class AskForName(AskForSlot):
-    slot = "name"
-
-
-class AskForEmail(AskForSlot):
-    slot = "email"
-
-
-class AskForRole(AskForSlot):
-    slot = "role"
-
-
-class AskForCompany(AskForSlot):
-    slot = "company"
-
-
-class AskForCompanySize(AskForSlot):
-    slot = "company_size"
-
-
-class AskForBudget(AskForSlot):
-    slot = "budget"
-
-
-class AskForTimeline(AskForSlot):
-    slot = "timeline"
 
 
 class BeginQualification(Action):
@@ -569,7 +533,9 @@ class ApplyCorrection(Action):
                 svc.settings.reask_explain_after,
                 available_responses(domain),
             )[0]
-            dispatcher.utter_message(response=response, suggestion=understood.suggestion or "")
+            dispatcher.utter_message(
+                response=response, email_suggestion=understood.suggestion or ""
+            )
             return []
         await _store_answer(svc, tracker, understood, last_turn(tracker).text)
         dispatcher.utter_message(

@@ -112,7 +112,8 @@ def journey(conversation_id: str, events: Iterable[Mapping[str, Any]]) -> Journe
                 seen.first_message_at = at
         elif kind == "bot":
             metadata = event.get("metadata") or {}
-            utter = metadata.get("utter_action") or ""
+            # A re-ask said in place of the question (rasa_ext/nlg.py) is a re-ask.
+            utter = metadata.get("reask_response") or metadata.get("utter_action") or ""
             asked = _question_of(utter, "utter_ask_")
             reasked = _question_of(utter, "utter_invalid_")
             if asked:

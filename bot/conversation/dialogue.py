@@ -195,6 +195,30 @@ def reask_responses(
     return responses
 
 
+# The slot that names the re-ask replacing a question's own wording (set by the form's validation).
+REASK_RESPONSE_SLOT = "reask_response"
+
+
+def split_reask(slot: str, responses: Sequence[str]) -> Tuple[List[str], str | None]:
+    """`reask_responses` split into what is said before the question, and the response said
+    instead of `utter_ask_<slot>` (None: the question in its own words).
+
+    The form asks the question itself (`utter_ask_<slot>`, no action-server call), so the
+    validation says the lines before it and names the replacement, if any.
+    """
+    *before, last = responses
+    return before, None if last == f"utter_ask_{slot}" else last
+
+
+def said_instead(utter_action: str, reask_response: str | None) -> str:
+    """The response to render for `utter_action`: a question's re-ask, set this turn
+    (`reask_response`), replaces the question; anything else is said as it is."""
+    if not reask_response or not utter_action.startswith("utter_ask_"):
+        return utter_action
+    slot = utter_action[len("utter_ask_") :]
+    return reask_response if reask_response.startswith(f"utter_invalid_{slot}") else utter_action
+
+
 def encode_error(slot: str, error: str) -> str:
     return f"{slot}:{error}"
 

@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.common import services
 from actions.faq import AnswerQuestion
 from actions.privacy import ForgetMe, ShowMyData
-from actions.qualification import AskForSlot, SubmitLead, ValidateLeadForm
+from actions.qualification import SubmitLead, ValidateLeadForm
 from bot.leads.sessions import SESSION_METADATA_KEY
 from tests.actions.conftest import make_tracker
 
@@ -20,10 +20,6 @@ CLEAR = [
     SlotSet("email_suggestion", None),
 ]
 CONSENTED = {"consent": True, "nurture_consent": False}
-
-
-def ask_action(slot: str) -> AskForSlot:
-    return next(cls() for cls in AskForSlot.__subclasses__() if cls.slot == slot)
 
 
 async def test_consent_yes_creates_the_lead_with_its_source(domain: Dict[str, Any]) -> None:
@@ -80,26 +76,41 @@ async def test_an_answer_is_normalised_and_stored(domain: Dict[str, Any]) -> Non
 async def test_an_unusable_answer_sets_up_a_specific_reask(domain: Dict[str, Any]) -> None:
     slots = {**CONSENTED, "name": "Jo", "requested_slot": "email"}
     tracker = make_tracker("jo at example", "inform", slots=slots)
-    events = await ValidateLeadForm().run(CollectingDispatcher(), tracker, domain)
+    dispatcher = CollectingDispatcher()
+    events = await ValidateLeadForm().run(dispatcher, tracker, domain)
     assert events == [
         SlotSet("email", None),
         SlotSet("reask_error", "email:no_at"),
         SlotSet("reask_count", 1),
         SlotSet("email_suggestion", None),
+        # said by Rasa's form in place of utter_ask_email (rasa_ext/nlg.py)
+        SlotSet("reask_response", "utter_invalid_email_no_at"),
         SlotSet("requested_slot", "email"),
     ]
+    assert dispatcher.messages == []
+
+
+async def test_a_reask_says_what_was_wrong_before_the_question(domain: Dict[str, Any]) -> None:
+    """A reason that fits any question is said by the validation; the form then asks the
+    question in its own words. After two failures in a row, why we ask comes first."""
+    slots = {**CONSENTED, "requested_slot": "budget"}
     dispatcher = CollectingDispatcher()
-    reask = make_tracker(
-        "jo at example",
-        "inform",
-        slots={**slots, "reask_count": 1},
-        events=[
-            {"event": "user", "text": "jo at example"},
-            {"event": "slot", "name": "reask_error", "value": "email:no_at"},
-        ],
+    events = await ValidateLeadForm().run(
+        dispatcher, make_tracker("<b>10k</b>", "inform", slots=slots), domain
     )
-    await ask_action("email").run(dispatcher, reask, domain)
-    assert [m["response"] for m in dispatcher.messages] == ["utter_invalid_email_no_at"]
+    assert SlotSet("reask_response", None) in events
+    assert [m["response"] for m in dispatcher.messages] == ["utter_invalid_markup"]
+    slots = {**CONSENTED, "name": "Jo", "requested_slot": "company_size"}
+    slots |= {"reask_error": "company_size:invalid", "reask_count": 1}
+    dispatcher = CollectingDispatcher()
+    events = await ValidateLeadForm().run(
+        dispatcher, make_tracker("<script>", "inform", slots=slots), domain
+    )
+    assert SlotSet("reask_count", 2) in events and SlotSet("reask_response", None) in events
+    assert [m["response"] for m in dispatcher.messages] == [
+        "utter_why_company_size",
+        "utter_invalid_markup",
+    ]
 
 
 async def test_a_question_mid_form_makes_the_form_step_aside(domain: Dict[str, Any]) -> None:

@@ -227,3 +227,13 @@ def test_charts_inline_under_a_policy_without_inline_styles() -> None:
         assert refs and set(refs) <= set(own)
         ids += own
     assert len(ids) == len(set(ids))
+
+
+def test_a_reask_said_in_place_of_the_question_counts_as_a_reask() -> None:
+    """The form utters `utter_ask_<slot>` itself; rasa_ext/nlg.py renders the re-ask instead
+    and names it in the message's metadata."""
+    said = Script(DAY1).user("hey").slot("consent", True).answers("name")
+    said.bot("utter_ask_email").user("nope")
+    said.bot("utter_ask_email", reask_response="utter_invalid_email_no_at")
+    seen = journey("c", said.events)
+    assert seen.asked["email"] == 1 and seen.reasked["email"] == 1

@@ -13,6 +13,8 @@ from bot.conversation.dialogue import (
     next_slot,
     reask_responses,
     required_slots,
+    said_instead,
+    split_reask,
 )
 from bot.leads.privacy import source_from_metadata
 
@@ -104,6 +106,23 @@ def test_reask_is_specific_then_explains() -> None:
         "utter_invalid_too_long",
         "utter_ask_budget",
     ]
+
+
+def test_the_form_asks_the_question_and_a_reask_may_replace_it() -> None:
+    """What the validation says before the question, and what is said instead of it."""
+    assert split_reask("email", ["utter_ask_email"]) == ([], None)
+    assert split_reask("email", ["utter_why_email", "utter_invalid_email"]) == (
+        ["utter_why_email"],
+        "utter_invalid_email",
+    )
+    assert split_reask("budget", ["utter_invalid_too_long", "utter_ask_budget"]) == (
+        ["utter_invalid_too_long"],
+        None,
+    )
+    assert said_instead("utter_ask_email", "utter_invalid_email_typo") == "utter_invalid_email_typo"
+    assert said_instead("utter_ask_email", None) == "utter_ask_email"
+    assert said_instead("utter_ask_role", "utter_invalid_email") == "utter_ask_role"
+    assert said_instead("utter_greet", "utter_invalid_email") == "utter_greet"
 
 
 def test_why_depends_on_the_question() -> None:
