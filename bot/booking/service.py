@@ -9,7 +9,7 @@ webhooks). Either all of it happens or none; the visitor is never told "booked" 
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, InitVar, dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Dict, List, Tuple, Union
 
@@ -96,32 +96,26 @@ class Managed:
 BookingResult = Union[Booked, SlotTaken, AlreadyBooked]
 
 
+@dataclass(eq=False, repr=False)
 class BookingService:
-    def __init__(
-        self,
-        engine: Engine,
-        reps: RepsConfig,
-        clock: Clock,
-        urls: PublicUrls,
-        *,
-        rep_webhook_url: str = "",
-        offer_count: int = 3,
-        calendars: CalendarSync | None = None,
-        secret: Callable[[], bytes] | None = None,
-        site_url: str = "",
-    ) -> None:
+    engine: InitVar[Engine]
+    reps: RepsConfig
+    clock: Clock
+    urls: PublicUrls
+    _: KW_ONLY
+    rep_webhook_url: str = ""
+    offer_count: int = 3
+    calendars: CalendarSync | None = None
+    secret: InitVar[Callable[[], bytes] | None] = None
+    site_url: str = ""
+
+    def __post_init__(self, engine: Engine, secret: Callable[[], bytes] | None) -> None:
         self._sessions = make_session_factory(engine)
         # SECRET_KEY, resolved on first use (signs the visitor's manage links); without one,
         # a random key: links then work only for this instance (tests).
         own_key = secrets.token_bytes(32)
         self._secret = secret or (lambda: own_key)
-        self.site_url = site_url or urls.site
-        self.calendars = calendars
-        self.reps = reps
-        self.clock = clock
-        self.urls = urls
-        self.rep_webhook_url = rep_webhook_url
-        self.offer_count = offer_count
+        self.site_url = self.site_url or self.urls.site
 
     def invite_url(self, booked: Booked) -> str:
         """The visitor's own link to the invite (.ics) of a booked meeting."""

@@ -8,7 +8,7 @@ row count says who won, so exactly one of them happens on SQLite and PostgreSQL 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, InitVar, dataclass
 from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any, Dict, List, Mapping, Sequence
@@ -92,25 +92,19 @@ def _visitor(lead: Lead | None) -> str:
     return f"{lead.name} ({lead.company})" if lead.company else lead.name
 
 
+@dataclass(eq=False, repr=False)
 class HandoffService:
-    def __init__(
-        self,
-        engine: Engine,
-        reps: RepsConfig,
-        clock: Clock,
-        urls: PublicUrls,
-        *,
-        wait_seconds: float = 120.0,
-        sales_email: str = "",
-        rep_webhook_url: str = "",
-    ) -> None:
+    engine: InitVar[Engine]
+    reps: RepsConfig
+    clock: Clock
+    urls: PublicUrls
+    _: KW_ONLY
+    wait_seconds: float = 120.0
+    sales_email: str = ""
+    rep_webhook_url: str = ""
+
+    def __post_init__(self, engine: Engine) -> None:
         self._sessions = make_session_factory(engine)
-        self.reps = reps
-        self.clock = clock
-        self.urls = urls
-        self.wait_seconds = wait_seconds
-        self.sales_email = sales_email
-        self.rep_webhook_url = rep_webhook_url
 
     # -- requests ----------------------------------------------------------------------------
     def request_live(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import secrets
 import string
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, InitVar, dataclass
 from datetime import datetime, timedelta
 from enum import Enum
 from pathlib import Path
@@ -97,23 +97,19 @@ def render(template: str, values: Mapping[str, Any]) -> str:
     return template.format_map(_Values({k: "" if v is None else v for k, v in values.items()}))
 
 
+@dataclass(eq=False, repr=False)
 class NurtureService:
-    def __init__(
-        self,
-        engine: Engine,
-        config: NurtureConfig,
-        clock: Clock,
-        urls: PublicUrls,
-        *,
-        consent_version: str,
-        site_url: str = "",
-    ) -> None:
+    engine: InitVar[Engine]
+    config: NurtureConfig
+    clock: Clock
+    urls: PublicUrls
+    _: KW_ONLY
+    consent_version: str
+    site_url: str = ""
+
+    def __post_init__(self, engine: Engine) -> None:
         self._sessions = make_session_factory(engine)
-        self.config = config
-        self.clock = clock
-        self.urls = urls
-        self.consent_version = consent_version
-        self.site_url = (site_url or urls.site).rstrip("/")
+        self.site_url = (self.site_url or self.urls.site).rstrip("/")
 
     def unsubscribe_url(self, token: str) -> str:
         return self.urls.unsubscribe(token)
