@@ -180,13 +180,18 @@ class ErasableSQLTrackerStore(SQLTrackerStore):
             # conversation, as Rasa's create_tracker saves it. Written since by someone else
             # is the same race a count would have had, a moment later.
             stored = _Stored(events=0, last_id=None)
-        new_events, stored_count = await asyncio.to_thread(self._new_events, tracker, stored)
+        if stored is None:  # counted in the database
+            new_events, stored_count = await asyncio.to_thread(self._new_events, tracker, None)
+        else:  # known: no SQL, so no hop to a thread (each costs a context switch under load)
+            new_events, stored_count = self._new_events(tracker, stored)
         if erased_in(new_events):
             await asyncio.to_thread(self._erase, tracker.sender_id)
             return
         if self.event_broker is not None and new_events:
             await self._stream_new_events(self.event_broker, new_events, tracker.sender_id)
-        last_id = await asyncio.to_thread(self._insert, tracker.sender_id, new_events)
+        last_id = None
+        if new_events:
+            last_id = await asyncio.to_thread(self._insert, tracker.sender_id, new_events)
         if last_id is None and stored is not None:
             last_id = stored.last_id
         stored = _Stored(events=stored_count + len(new_events), last_id=last_id)
