@@ -77,30 +77,25 @@ class DeliveryInProgress(Exception):
     """The worker is sending one of this conversation's items right now."""
 
 
+@dataclass(eq=False, repr=False)
 class Eraser:
     """Erases one conversation everywhere it is stored (see the module docstring)."""
 
-    def __init__(
-        self,
-        engine: Engine,
-        leads: LeadStore,
-        reps: RepsConfig,
-        clock: Clock,
-        tracker_store_url: str,
-        outbox_mail_dir: Path,
-    ) -> None:
-        self._engine = engine
-        self._sessions = make_session_factory(engine)
-        self._leads = leads
-        self._reps = reps
-        self._clock = clock
-        self._tracker_store_url = tracker_store_url
-        self._mail_dir = Path(outbox_mail_dir)
+    engine: Engine
+    leads: LeadStore
+    reps: RepsConfig
+    clock: Clock
+    tracker_store_url: str
+    outbox_mail_dir: Path
+
+    def __post_init__(self) -> None:
+        self._sessions = make_session_factory(self.engine)
+        self.outbox_mail_dir = Path(self.outbox_mail_dir)
         # Tests make a part fail here, as a full disk or a dropped connection would.
         self.before_commit: Callable[[], None] = lambda: None
 
     def erase(self, conversation_id: str) -> ErasureResult:
-        now = self._clock()
+        now = self.clock()
         session = self._sessions()
         tracker: Tuple[Engine, Connection] | None = None
         staged: List[Tuple[Path, Path]] = []
@@ -108,7 +103,7 @@ class Eraser:
         try:
             items = self._items(session, conversation_id, now)
             meetings = self._upcoming_meetings(session, conversation_id, now)
-            report = self._leads.erase_rows(session, conversation_id)
+            report = self.leads.erase_rows(session, conversation_id)
             for meeting in meetings:
                 self._send_cancel(session, meeting, now)
             session.flush()
@@ -118,7 +113,7 @@ class Eraser:
             else:
                 tracker, events = self._delete_events(conversation_id)
             part = "offline mail"
-            staged = self._stage(mail_files_for(self._mail_dir, items))
+            staged = self._stage(mail_files_for(self.outbox_mail_dir, items))
             part = "commit"
             self.before_commit()
             if tracker is not None:
@@ -140,7 +135,7 @@ class Eraser:
                 _checkpoint_quietly(tracker[0])
                 tracker[0].dispose()
         removed = self._remove(staged)
-        checkpoint(self._engine)
+        checkpoint(self.engine)
         return ErasureResult(
             report.leads_erased,
             report.consent_records_erased,
@@ -184,7 +179,7 @@ class Eraser:
         )
 
     def _send_cancel(self, session, meeting: Meeting, now: datetime) -> None:  # type: ignore[no-untyped-def]
-        rep = self._reps.rep(meeting.rep_email)
+        rep = self.reps.rep(meeting.rep_email)
         rep_name = rep.name if rep else meeting.rep_email
         rep_zone = rep.timezone if rep else None
         invite = Invite(
@@ -227,7 +222,7 @@ class Eraser:
     def _same_database(self) -> bool:
         """Leads and tracker events in one database (one transaction, and no SQLite
         deadlock between two connections writing to the same file)."""
-        ours, theirs = self._engine.url, make_url(self._tracker_store_url)
+        ours, theirs = self.engine.url, make_url(self.tracker_store_url)
         same = (
             all(
                 getattr(ours, part) == getattr(theirs, part)
@@ -235,11 +230,11 @@ class Eraser:
             )
             and ours.get_backend_name() == theirs.get_backend_name()
         )
-        return same and has_events_table(self._engine)
+        return same and has_events_table(self.engine)
 
     def _delete_events(self, conversation_id: str) -> Tuple[Tuple[Engine, Connection] | None, int]:
         """Delete the conversation's events in an open transaction (committed by the caller)."""
-        engine = tracker_engine(self._tracker_store_url)
+        engine = tracker_engine(self.tracker_store_url)
         if engine is None:  # no SQLite file yet: Rasa never stored anything
             return None, 0
         connection = engine.connect()
@@ -262,7 +257,7 @@ class Eraser:
         staged: List[Tuple[Path, Path]] = []
         if not files:
             return staged
-        folder = self._mail_dir / f".erasing-{uuid.uuid4().hex}"
+        folder = self.outbox_mail_dir / f".erasing-{uuid.uuid4().hex}"
         try:
             folder.mkdir(mode=0o700)
             for path in files:

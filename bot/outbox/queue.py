@@ -120,28 +120,23 @@ def enqueue(
     return item
 
 
+@dataclass(eq=False, repr=False)
 class Outbox:
     """Claims and settles outbox items; one per worker process (thread-safe: no shared state)."""
 
-    def __init__(
-        self,
-        engine: Engine,
-        max_attempts: int = 8,
-        backoff: Backoff = Backoff(),
-        claim_seconds: float = 300.0,
-        rng: Callable[[], float] = random.random,
-        retry_for: timedelta = timedelta(0),
-        owner: str | None = None,
-    ) -> None:
-        self._engine = engine
-        self._sessions = make_session_factory(engine)
-        self.max_attempts = max_attempts
-        self.backoff = backoff
-        self.claim_seconds = claim_seconds
-        self.retry_for = retry_for
-        self._rng = rng
-        # Who holds a claim: unique per Outbox (one per worker), readable by an operator.
-        self.owner = owner or f"{socket.gethostname()[:32]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    engine: Engine
+    max_attempts: int = 8
+    backoff: Backoff = Backoff()
+    claim_seconds: float = 300.0
+    rng: Callable[[], float] = random.random
+    retry_for: timedelta = timedelta(0)
+    # Who holds a claim: unique per Outbox (one per worker), readable by an operator.
+    owner: str = ""
+
+    def __post_init__(self) -> None:
+        self._sessions = make_session_factory(self.engine)
+        if not self.owner:
+            self.owner = f"{socket.gethostname()[:32]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
     def _mine(self):  # type: ignore[no-untyped-def]
         return and_(
@@ -159,7 +154,7 @@ class Outbox:
         until = now + timedelta(seconds=self.claim_seconds)
         for _ in range(5):  # SQLite: another worker may win every candidate; look again
             claimed = self._claim_once(now, until, limit)
-            if claimed or self._engine.dialect.name == "postgresql" or not self._any_due(now):
+            if claimed or self.engine.dialect.name == "postgresql" or not self._any_due(now):
                 return claimed
         return []
 
@@ -173,7 +168,7 @@ class Outbox:
     def _claim_once(self, now: datetime, until: datetime, limit: int) -> List[Claimed]:
         order = (OutboxItem.next_attempt_at, OutboxItem.id)
         with unit_of_work(self._sessions) as session:
-            if self._engine.dialect.name == "postgresql":
+            if self.engine.dialect.name == "postgresql":
                 rows = (
                     session.execute(
                         select(OutboxItem)
@@ -316,7 +311,7 @@ class Outbox:
                 )
             else:
                 row.status = DeliveryStatus.PENDING
-                row.next_attempt_at = now + self.backoff.delay(row.attempts, self._rng)
+                row.next_attempt_at = now + self.backoff.delay(row.attempts, self.rng)
             return row.status
 
     def status(self, failed_limit: int = 50) -> OutboxStatus:

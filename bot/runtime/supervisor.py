@@ -13,7 +13,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, InitVar, dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, Mapping, Sequence, TextIO
 
@@ -63,31 +63,24 @@ def answers(url: str, timeout_s: float = 1.0) -> bool:
         return False
 
 
+@dataclass(eq=False, repr=False)
 class Supervisor:
     """Starts processes, restarts the ones that crash, stops all of them on request."""
 
-    def __init__(
-        self,
-        specs: Sequence[ProcessSpec],
-        *,
-        cwd: Path,
-        env: Mapping[str, str],
-        backoff: Backoff = Backoff(),
-        out: TextIO = sys.stdout,
-        err: TextIO = sys.stderr,
-        clock: Callable[[], float] = time.monotonic,
-        is_ready: Callable[[str], bool] = answers,
-        pid_dir: Path | None = None,
-    ) -> None:
+    specs: InitVar[Sequence[ProcessSpec]]
+    _: KW_ONLY
+    cwd: Path
+    env: Mapping[str, str]
+    backoff: Backoff = Backoff()
+    out: TextIO = sys.stdout
+    err: TextIO = sys.stderr
+    clock: Callable[[], float] = time.monotonic
+    is_ready: Callable[[str], bool] = answers
+    pid_dir: Path | None = None
+
+    def __post_init__(self, specs: Sequence[ProcessSpec]) -> None:
         self._running: Dict[str, _Running] = {spec.name: _Running(spec) for spec in specs}
-        self._cwd = cwd
-        self._env = dict(env)
-        self._backoff = backoff
-        self._out = out
-        self._err = err
-        self._clock = clock
-        self._is_ready = is_ready
-        self._pid_dir = pid_dir
+        self.env = dict(self.env)
         self._stopping = False
         self.announced_ready = False
 
@@ -114,7 +107,7 @@ class Supervisor:
 
     def step(self) -> None:
         """One round: notice exits, restart what is due, check readiness."""
-        now = self._clock()
+        now = self.clock()
         for running in self._running.values():
             process = running.process
             if process is not None and process.poll() is not None:
@@ -124,14 +117,14 @@ class Supervisor:
                 self._start(running)
             elif process is not None and not running.ready:
                 url = running.spec.ready_url
-                if not url or self._is_ready(url):
+                if not url or self.is_ready(url):
                     running.ready = True
                     if running.crashes_in_a_row:
                         self._say(f"{running.spec.name}: back up")
             if (
                 running.process is not None
                 and running.crashes_in_a_row
-                and now - running.started_at >= self._backoff.stable_after_s
+                and now - running.started_at >= self.backoff.stable_after_s
             ):
                 running.crashes_in_a_row = 0
 
@@ -166,18 +159,18 @@ class Supervisor:
     def _start(self, running: _Running) -> None:
         running.restart_at = None
         running.ready = False
-        running.started_at = self._clock()
+        running.started_at = self.clock()
         running.process = subprocess.Popen(
             list(running.spec.command),
-            cwd=self._cwd,
-            env={**self._env, **running.spec.env},
+            cwd=self.cwd,
+            env={**self.env, **running.spec.env},
             # Own process group: Ctrl-C in the terminal reaches only the launcher, which
             # then stops every process in order (and kills a process's children with it).
             start_new_session=True,
         )
-        if self._pid_dir is not None:
-            self._pid_dir.mkdir(parents=True, exist_ok=True)
-            (self._pid_dir / f"{_slug(running.spec.name)}.pid").write_text(
+        if self.pid_dir is not None:
+            self.pid_dir.mkdir(parents=True, exist_ok=True)
+            (self.pid_dir / f"{_slug(running.spec.name)}.pid").write_text(
                 f"{running.process.pid}\n"
             )
 
@@ -187,32 +180,32 @@ class Supervisor:
         running.process = None
         running.ready = False
         running.crashes_in_a_row = (
-            1 if uptime >= self._backoff.stable_after_s else running.crashes_in_a_row + 1
+            1 if uptime >= self.backoff.stable_after_s else running.crashes_in_a_row + 1
         )
-        delay = self._backoff.delay(running.crashes_in_a_row)
+        delay = self.backoff.delay(running.crashes_in_a_row)
         running.restart_at = now + delay
         self._forget_pid(name)
         self._say(
             f"{name} exited with code {code} after {uptime:.0f} s; the other processes keep "
             f"serving; restarting it in {delay:.0f} s"
         )
-        if running.crashes_in_a_row >= self._backoff.crash_loop_after:
+        if running.crashes_in_a_row >= self.backoff.crash_loop_after:
             banner = "!" * 78
-            self._err.write(
+            self.err.write(
                 f"{banner}\nCRASH LOOP: {name} has exited {running.crashes_in_a_row} times in a "
-                f"row, each within {self._backoff.stable_after_s:.0f} s of starting (last exit "
+                f"row, each within {self.backoff.stable_after_s:.0f} s of starting (last exit "
                 f"code {code}).\nLeadbot keeps retrying every {delay:.0f} s, but this needs a "
                 f"person: read {name}'s output above.\n{banner}\n"
             )
-            self._err.flush()
+            self.err.flush()
 
     def _forget_pid(self, name: str) -> None:
-        if self._pid_dir is not None:
-            (self._pid_dir / f"{_slug(name)}.pid").unlink(missing_ok=True)
+        if self.pid_dir is not None:
+            (self.pid_dir / f"{_slug(name)}.pid").unlink(missing_ok=True)
 
     def _say(self, line: str) -> None:
-        self._out.write(f"Leadbot: {line}\n")
-        self._out.flush()
+        self.out.write(f"Leadbot: {line}\n")
+        self.out.flush()
 
 
 def _slug(name: str) -> str:

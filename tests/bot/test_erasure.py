@@ -218,7 +218,7 @@ def test_when_a_part_fails_nothing_is_erased(world: World, failing: str) -> None
     before = snapshot(world)
     assert mentions_person(before[0]) and mentions_person(before[3])
     if failing == "tracker store":  # the tracker store's server is down
-        world.eraser._tracker_store_url = "postgresql+psycopg2://postgres@127.0.0.1:9/tracker"
+        world.eraser.tracker_store_url = "postgresql+psycopg2://postgres@127.0.0.1:9/tracker"
         world.eraser._same_database = lambda: False  # type: ignore[method-assign]
     else:  # everything is done but the commit fails (a full disk, a dropped connection)
 
