@@ -18,6 +18,7 @@ from actions.common import (
     blocking,
     error_from_this_turn,
     guarded,
+    phrase,
     reask_values,
     services,
     visitor_timezone,
@@ -106,13 +107,15 @@ class AskForMeeting(Action):
         ]
 
 
-def confirmation(tracker: Tracker, svc: Services, manage_url: str | None = None) -> Dict[str, Any]:
+def confirmation(
+    tracker: Tracker, svc: Services, domain: Dict[str, Any], manage_url: str | None = None
+) -> Dict[str, Any]:
     """Variables for utter_meeting_booked (`manage_url`: the visitor's cancel/reschedule link)."""
     start = datetime.fromisoformat(tracker.get_slot("meeting_choice"))
     rep = svc.outcomes.booking.reps.rep(tracker.get_slot("meeting_rep") or "")
     return {
         "time": format_slot(start, visitor_timezone(tracker), svc.settings.locale),
-        "rep_name": rep.name if rep else "our team",
+        "rep_name": rep.name if rep else phrase(domain, "team"),
         "invite_url": tracker.get_slot("meeting_invite_url") or "",
         "manage_url": manage_url or "",
     }

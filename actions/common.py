@@ -111,6 +111,16 @@ def error_from_this_turn(tracker: Tracker) -> str | None:
     return None
 
 
+def phrase(domain: Dict[str, Any], name: str) -> str:
+    """Words from domain.yml that go into another response (`utter_phrase_<name>`): a rep's
+    name when none is known, a yes/no read back."""
+    return str(domain["responses"][f"utter_phrase_{name}"][0]["text"])
+
+
+def yes_no(domain: Dict[str, Any], value: bool) -> str:
+    return phrase(domain, "yes") if value else phrase(domain, "no")
+
+
 def available_responses(domain: Dict[str, Any]) -> frozenset:
     return frozenset((domain.get("responses") or {}).keys())
 

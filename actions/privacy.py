@@ -8,7 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import AllSlotsReset, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import blocking, guarded, metadata, services, visitor_timezone
+from actions.common import blocking, guarded, metadata, phrase, services, visitor_timezone, yes_no
 from bot.handoff.notify import wait_text
 from bot.handoff.service import Outcome
 from bot.leads.erasure import ErasureFailed
@@ -78,7 +78,11 @@ class ShowMyData(Action):
         if lead is None:
             dispatcher.utter_message(response="utter_my_data_nothing")
         else:
-            dispatcher.utter_message(response="utter_my_data", **lead.describe())
+            dispatcher.utter_message(
+                response="utter_my_data",
+                **lead.describe(),
+                nurture_consent=yes_no(domain, bool(lead.nurture_consent)),
+            )
         return []
 
 
@@ -114,7 +118,7 @@ class Handoff(Action):
         }.get(requested.outcome, "utter_handoff_requested")
         dispatcher.utter_message(
             response=response,
-            rep_name=requested.rep.name if requested.rep else "our sales team",
+            rep_name=requested.rep.name if requested.rep else phrase(domain, "sales_team"),
             wait=wait_text(svc.settings.handoff_wait_seconds),
         )
         return []
@@ -137,7 +141,7 @@ class LeaveMessage(Action):
         if sent:
             dispatcher.utter_message(
                 response="utter_handoff_message_sent",
-                rep_name=(current.rep_name if current else None) or "our sales team",
+                rep_name=(current.rep_name if current else None) or phrase(domain, "sales_team"),
             )
         else:
             dispatcher.utter_message(

@@ -31,6 +31,7 @@ from actions.common import (
     is_resuming,
     last_turn,
     metadata,
+    phrase,
     reask_values,
     services,
     visitor_timezone,
@@ -460,12 +461,14 @@ class SubmitLead(Action):
                 else "utter_callback_requested_no_email",
                 email=email,
                 sales_email=sales_email,
-                rep_name=requested.rep.name if requested and requested.rep else "our sales team",
+                rep_name=requested.rep.name
+                if requested and requested.rep
+                else phrase(domain, "sales_team"),
             )
         elif choice:
             manage_url = await blocking(svc.outcomes.manage_url, tracker.sender_id)
             dispatcher.utter_message(
-                response="utter_meeting_booked", **confirmation(tracker, svc, manage_url)
+                response="utter_meeting_booked", **confirmation(tracker, svc, domain, manage_url)
             )
         elif await blocking(svc.outcomes.enroll, tracker.sender_id) is EnrollResult.ENROLLED:
             dispatcher.utter_message(response="utter_lead_complete_nurture")

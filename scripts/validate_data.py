@@ -13,8 +13,16 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-# Responses chosen by name at run time (bot/conversation/dialogue.py builds these names).
-DYNAMIC_PREFIXES = ("utter_ask_", "utter_invalid_", "utter_why_", "utter_clarify_", "utter_way_out")
+# Responses chosen by name at run time (bot/conversation/dialogue.py builds these names;
+# actions/common.py `phrase` reads the words of utter_phrase_<name> into other responses).
+DYNAMIC_PREFIXES = (
+    "utter_ask_",
+    "utter_invalid_",
+    "utter_why_",
+    "utter_clarify_",
+    "utter_way_out",
+    "utter_phrase_",
+)
 # Intents the REST channel sends as payloads (rasa_ext/channels.py); nobody types them.
 PAYLOAD_ONLY_INTENTS = (
     "empty_message",

@@ -239,10 +239,9 @@ class LeadRecord:
         return display_value(slot, value)
 
     def describe(self) -> Dict[str, str]:
-        """Everything stored about the visitor, as text, for "what do you know about me?"."""
-        described = {slot: self.understood(slot) for slot in QUESTIONS}
-        described["nurture_consent"] = "yes" if self.nurture_consent else "no"
-        return described
+        """The visitor's answers, as text, for "what do you know about me?" (the follow-up
+        consent is worded there, from domain.yml: actions/privacy.py)."""
+        return {slot: self.understood(slot) for slot in QUESTIONS}
 
     def answered_slots(self) -> List[str]:
         """The questions answered, in the order they are asked (unknown ones last)."""

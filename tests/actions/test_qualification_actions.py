@@ -332,3 +332,24 @@ async def test_corrections_outside_the_form_apply_the_turn_decision(
         ("utter_correction_unclear", []),
     ]
     assert services().leads.get("visitor-1")["company_size"] == 45
+
+
+async def test_follow_up_consent_is_read_back_in_the_domains_words(
+    domain: Dict[str, Any],
+) -> None:
+    store = services().leads
+    store.start("visitor-1", "v1")
+    store.record_answer("visitor-1", "name", "Jo", "ok", {"name": "Jo"})
+    said = []
+    for granted in (True, False):
+        store.record_nurture_consent("visitor-1", granted, "v1")
+        dispatcher = CollectingDispatcher()
+        tracker = make_tracker(
+            "what do you know about me",
+            "show_my_data",
+            slots={"consent": True},
+            metadata={SESSION_METADATA_KEY: True},
+        )
+        await ShowMyData().run(dispatcher, tracker, domain)
+        said.append((dispatcher.messages[0]["name"], dispatcher.messages[0]["nurture_consent"]))
+    assert said == [("Jo", "yes"), ("Jo", "no")]

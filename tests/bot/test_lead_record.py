@@ -40,7 +40,6 @@ def test_every_view_comes_from_the_same_record(sqlite_url: str) -> None:
     assert described["company_size"] == record.understood("company_size") == "450 people"
     assert described["budget"] == "prefer not to say"
     assert described["timeline"] == "as soon as possible"
-    assert described["nurture_consent"] == "yes"
     facts = record.to_facts(asked_for_demo=True)
     assert facts.seniority == "vp" and facts.company_size == 450 and facts.asked_for_demo
     assert facts.page_url == "https://example.test/pricing" and facts.timeline_status == "ok"

@@ -48,3 +48,17 @@ def test_invite_text_comes_from_templates() -> None:
         f"Rep: {rep.name} <{rep.email}>",
         "Visitor: a website visitor",
     ]
+
+
+def test_fallback_words_live_in_the_domain() -> None:
+    """A rep's name when none is known, and a yes/no read back, are responses in domain.yml
+    (actions/common.py `phrase`), not strings in the actions or the conversation code."""
+    import yaml
+
+    folders = ("actions", "bot/conversation", "bot/leads")
+    code = "\n".join(p.read_text() for d in folders for p in (PROJECT_ROOT / d).rglob("*.py"))
+    for words in ('"our team"', '"our sales team"', '"yes" if', 'else "no"'):
+        assert words not in code
+    responses = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text())["responses"]
+    assert responses["utter_phrase_sales_team"] == [{"text": "our sales team"}]
+    assert responses["utter_phrase_team"] == [{"text": "our team"}]

@@ -30,6 +30,7 @@ def test_happy_path_stores_a_normalised_lead(stack: Stack) -> None:
     assert "bot" in greeting and "sales team" in greeting
     consent = chat.say("we're evaluating tools, can I get a demo?")
     assert "privacy policy" in consent[0]["text"] and "version" in consent[0]["text"]
+    assert "{" not in consent[0]["text"]  # the settings' values are filled in (rasa_ext/nlg.py)
     assert [b["payload"] for b in consent[0]["buttons"]] == ["/affirm", "/deny"]
     assert "follow-ups" in chat.reply("/affirm")
     assert "your name" in chat.reply("sure, go ahead")
