@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
@@ -27,19 +27,24 @@ def make_engine(database_url: str) -> Engine:
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 15}
     engine = create_engine(url, **kwargs)
     if url.get_backend_name() == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
+        # WAL lets readers (the CLI export) run while the action server writes;
+        # foreign keys make erasure cascade to answers as it does on PostgreSQL;
+        # secure_delete overwrites what is deleted, so an erased email isn't left in free pages.
+        on_connect = sqlite_pragmas("journal_mode=WAL", "foreign_keys=ON", "secure_delete=ON")
+        event.listen(engine, "connect", on_connect)
     return engine
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
-    # WAL lets readers (the CLI export) run while the action server writes;
-    # foreign keys make erasure cascade to answers as it does on PostgreSQL;
-    # secure_delete overwrites what is deleted, so an erased email isn't left in free pages.
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA secure_delete=ON")
-    cursor.close()
+def sqlite_pragmas(*pragmas: str) -> Callable[[Any, Any], None]:
+    """A "connect" hook that sets these PRAGMAs on every new SQLite connection."""
+
+    def on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        cursor = dbapi_connection.cursor()
+        for pragma in pragmas:
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
+
+    return on_connect
 
 
 def checkpoint(engine: Engine) -> None:

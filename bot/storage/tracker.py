@@ -20,6 +20,8 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.storage.engine import sqlite_pragmas
+
 logger = logging.getLogger(__name__)
 
 TRANSCRIPT_MAX_EVENTS = 5_000  # a long conversation is a few hundred; this bounds a page
@@ -56,14 +58,8 @@ def tracker_engine(url: str) -> Engine | None:
     engine = create_engine(parsed, future=True, pool_pre_ping=True, hide_parameters=True)
     if parsed.get_backend_name() == "sqlite":
         # What we delete (erasure, retention) is overwritten, not left in free pages.
-        sa_event.listen(engine, "connect", _secure_delete)
+        sa_event.listen(engine, "connect", sqlite_pragmas("secure_delete=ON"))
     return engine
-
-
-def _secure_delete(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA secure_delete=ON")
-    cursor.close()
 
 
 def has_events_table(engine: Engine) -> bool:
