@@ -44,29 +44,20 @@ class WorkerReport:
         self.calendars_refreshed += other.calendars_refreshed
 
 
+@dataclass(eq=False, repr=False)
 class Worker:
-    def __init__(
-        self,
-        outbox: Outbox,
-        dispatcher: Dispatcher,
-        nurture: NurtureService | None = None,
-        clock: Callable[[], datetime] = utc_now,
-        poll_seconds: float = 5.0,
-        batch: int = 20,
-        retention: Callable[[], Any] | None = None,
-        retention_every: timedelta = timedelta(days=1),
-        calendars: CalendarSync | None = None,
-    ) -> None:
-        self.calendars = calendars
-        self.outbox = outbox
-        self.dispatcher = dispatcher
-        self.nurture = nurture
-        self.clock = clock
-        self.poll_seconds = poll_seconds
-        self.batch = batch
+    outbox: Outbox
+    dispatcher: Dispatcher
+    nurture: NurtureService | None = None
+    clock: Callable[[], datetime] = utc_now
+    poll_seconds: float = 5.0
+    batch: int = 20
+    retention: Callable[[], Any] | None = None
+    retention_every: timedelta = timedelta(days=1)
+    calendars: CalendarSync | None = None
+
+    def __post_init__(self) -> None:
         self.stopping = threading.Event()
-        self.retention = retention
-        self.retention_every = retention_every
         self._retention_due: datetime | None = None  # None: at the first round
         # Outcomes of deliveries made while the database could not record them, by item id.
         self._unrecorded: dict[int, DeliveryResult] = {}
