@@ -41,6 +41,7 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, Event
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
+from bot.storage.engine import sqlite_pragmas
 from rasa_ext import paused
 
 logger = logging.getLogger(__name__)
@@ -59,12 +60,6 @@ def erased_in(events: Iterable[Event]) -> bool:
             if (event.data or {}).get("custom") == ERASED_MARKER:
                 return True
     return False
-
-
-def _secure_delete(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA secure_delete=ON")
-    cursor.close()
 
 
 # Conversations whose tracker a process keeps between turns (least recently used dropped
@@ -94,7 +89,7 @@ class ErasableSQLTrackerStore(SQLTrackerStore):
         self.engine.hide_parameters = True
         if self.engine.dialect.name == "sqlite":
             # Erased events are overwritten, not left in the file's free pages.
-            sa.event.listen(self.engine, "connect", _secure_delete)
+            sa.event.listen(self.engine, "connect", sqlite_pragmas("secure_delete=ON"))
         self._cache: OrderedDict[str, Tuple[DialogueStateTracker, _Stored]] = OrderedDict()
         # Conversations whose read just found nothing stored: Rasa creates and saves a new
         # tracker for them right after, and that save needn't count the stored events (0).
