@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Callable, Dict, Mapping
+from typing import Any, Callable, Dict, Iterator, Mapping
 
 from bot import answers
 from bot.answers import Parsed, Status
+from bot.config.responses import phrase
 
 # The order `lead_form` asks in, after the two consent questions.
 QUESTIONS = ("name", "email", "role", "company", "company_size", "budget", "timeline")
@@ -107,36 +108,48 @@ def status_of(slot_value: Any) -> Status:
 
 
 def display_value(slot: str, slot_value: Any) -> str:
-    """How an answer is shown back to the visitor ("what do you know about me?", corrections)."""
-    if slot_value is None:
-        return "not given"
+    """How an answer is shown back to the visitor ("what do you know about me?", corrections)
+    and to reps as what the assistant understood; the words are domain.yml's
+    `utter_phrase_*` responses, so both read the same wording."""
+    if slot_value is None or slot_value == SKIPPED:
+        return phrase("not_given")
     if slot_value == DECLINED:
-        return "prefer not to say"
-    if slot_value == SKIPPED:
-        return "not given"
+        return phrase("declined")
     if slot_value == UNKNOWN:
-        return "just researching" if slot == "timeline" else "not sure yet"
+        return phrase("unknown_timeline" if slot == "timeline" else "unknown")
     if slot == "company_size":
-        return "1 person" if slot_value == 1 else f"{int(slot_value):,} people"
+        count = int(slot_value)
+        return (
+            phrase("company_size_one") if count == 1 else phrase("company_size", count=f"{count:,}")
+        )
     if slot == "budget":
-        return "no budget yet" if slot_value == 0 else f"${int(slot_value):,} per year"
+        amount = int(slot_value)
+        return phrase("budget_none") if amount == 0 else phrase("budget", amount=f"{amount:,}")
     if slot == "timeline":
         months = int(slot_value)
         if months == 0:
-            return "as soon as possible"
-        return "in about a month" if months == 1 else f"in about {months} months"
+            return phrase("timeline_now")
+        return phrase("timeline_one") if months == 1 else phrase("timeline", months=str(months))
     return str(slot_value)
 
 
-QUESTION_LABELS: Mapping[str, str] = {
-    "name": "name",
-    "email": "email",
-    "role": "role",
-    "company": "company",
-    "company_size": "company size",
-    "budget": "budget",
-    "timeline": "timeline",
-}
+class _QuestionLabels(Mapping[str, str]):
+    """What each question is called where an answer is read back (domain.yml's
+    `utter_phrase_label_<slot>`), read when first needed rather than at import."""
+
+    def __getitem__(self, slot: str) -> str:
+        if slot not in QUESTIONS:
+            raise KeyError(slot)
+        return phrase(f"label_{slot}")
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(QUESTIONS)
+
+    def __len__(self) -> int:
+        return len(QUESTIONS)
+
+
+QUESTION_LABELS: Mapping[str, str] = _QuestionLabels()
 
 
 def stored_values(slot: str, slot_value: Any, ctx: AnswerContext) -> Interpretation:

@@ -35,7 +35,8 @@ from urllib.parse import quote
 from aiohttp import ClientError, ClientSession, ClientTimeout, web
 
 from bot.accounts.service import SignedIn
-from bot.config.settings import PROJECT_ROOT, Settings
+from bot.config.responses import response_text
+from bot.config.settings import Settings
 from bot.handoff.notify import wait_text
 from bot.handoff.service import MAX_REP_MESSAGE_CHARS, HandoffService, HandoffView
 from bot.handoff.state import TransitionError
@@ -77,21 +78,6 @@ STATE_LABELS = {
     "closed": "Closed",
     "missed": "Missed",
 }
-
-
-@functools.cache
-def _responses() -> Mapping[str, Any]:
-    import yaml
-
-    return yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))["responses"]
-
-
-def visitor_text(response: str, **values: str) -> str:
-    """A visitor-facing line from the domain's responses (where designers edit the words)."""
-    text = str(_responses()[response][0]["text"])
-    for name, value in values.items():
-        text = text.replace("{" + name + "}", value)
-    return text
 
 
 # -- the Rasa API ---------------------------------------------------------------------------
@@ -565,7 +551,7 @@ async def take(
         return await _conversation(
             request, rep, "The chat server is not reachable, so the bot could not be paused.", 502
         )
-    joined = visitor_text("utter_rep_joined", rep_name=_rep_display(request, rep.email))
+    joined = response_text("utter_rep_joined", rep_name=_rep_display(request, rep.email))
     await _push(live, made.core.handoffs, taken.conversation_id, [{"text": joined}])
     return _back(request)
 
@@ -630,7 +616,7 @@ async def end(
             )
         if view.taken_by:
             name = _rep_display(request, view.taken_by)
-            messages.append({"text": visitor_text("utter_rep_left", rep_name=name)})
+            messages.append({"text": response_text("utter_rep_left", rep_name=name)})
         messages.extend(_reply_shape(m) for m in said if m.get("text"))
     await _push(live, made.core.handoffs, view.conversation_id, messages)
     try:

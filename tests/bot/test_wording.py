@@ -62,3 +62,67 @@ def test_fallback_words_live_in_the_domain() -> None:
     responses = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text())["responses"]
     assert responses["utter_phrase_sales_team"] == [{"text": "our sales team"}]
     assert responses["utter_phrase_team"] == [{"text": "our team"}]
+
+
+def _string_literals(folders: tuple) -> str:
+    """Every string literal in the Python under `folders`, docstrings and comments left out
+    (they may quote an answer as an example)."""
+    import ast
+
+    found = []
+    for folder in folders:
+        for path in (PROJECT_ROOT / folder).rglob("*.py"):
+            tree = ast.parse(path.read_text())
+            docstrings = {
+                id(node.body[0].value)
+                for node in ast.walk(tree)
+                if isinstance(
+                    node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)
+                )
+                and node.body
+                and isinstance(node.body[0], ast.Expr)
+                and isinstance(node.body[0].value, ast.Constant)
+            }
+            found += [
+                node.value
+                for node in ast.walk(tree)
+                if isinstance(node, ast.Constant)
+                and isinstance(node.value, str)
+                and id(node) not in docstrings
+            ]
+    return "\n".join(found)
+
+
+def test_answer_read_backs_live_in_the_domain() -> None:
+    """An answer as the visitor reads it back and as reps see what was understood is worded by
+    domain.yml's `utter_phrase_*` responses (bot/conversation/questions.py `display_value`),
+    the same words on both sides, and none of them in Python."""
+    import yaml
+
+    from bot.conversation.questions import QUESTION_LABELS, display_value
+
+    code = _string_literals(("actions", "bot/conversation", "bot/leads", "bot/web", "bot/handoff"))
+    for words in (
+        "per year",
+        " people",
+        "1 person",
+        "not given",
+        "prefer not to say",
+        "not sure yet",
+        "just researching",
+        "no budget yet",
+        "as soon as possible",
+        "in about",
+        "company size",
+    ):
+        assert words not in code
+    responses = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text())["responses"]
+    assert responses["utter_phrase_budget"] == [{"text": "${amount} per year"}]
+    assert responses["utter_phrase_label_company_size"] == [{"text": "company size"}]
+    assert display_value("budget", 120000) == "$120,000 per year"
+    assert display_value("company_size", 1) == "1 person"
+    assert display_value("company_size", 2500) == "2,500 people"
+    assert display_value("timeline", 3) == "in about 3 months"
+    assert display_value("timeline", "unknown") == "just researching"
+    assert display_value("budget", "declined") == "prefer not to say"
+    assert dict(QUESTION_LABELS)["company_size"] == "company size"
