@@ -119,7 +119,7 @@ class Handoff(Action):
         dispatcher.utter_message(
             response=response,
             rep_name=requested.rep.name if requested.rep else phrase(domain, "sales_team"),
-            wait=wait_text(svc.settings.handoff_wait_seconds),
+            wait=wait_text(svc.settings.handoff_wait_seconds, svc.settings.locale),
         )
         return []
 

@@ -4,9 +4,11 @@ Slack Block Kit message with a plain-text fallback, both as outbox payloads. Pur
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Dict, List, Mapping
 
+from babel.dates import format_timedelta
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -48,10 +50,10 @@ class Notice:
         return "A visitor is waiting for a person in the chat"
 
 
-def wait_text(seconds: float) -> str:
-    if seconds < 90:
-        return f"{round(seconds)} seconds"
-    return f"{round(seconds / 60)} minutes"
+def wait_text(seconds: float, locale: str = "en") -> str:
+    """How long a visitor waits for a rep, in words ("2 minutes"): unit names and plurals come
+    from the locale's CLDR data (Babel). The larger unit only from 1.5 of it: "60 seconds"."""
+    return format_timedelta(timedelta(seconds=seconds), threshold=1.5, locale=locale)
 
 
 def email_payload(notice: Notice, to: str) -> Dict[str, Any]:

@@ -126,3 +126,21 @@ def test_answer_read_backs_live_in_the_domain() -> None:
     assert display_value("timeline", "unknown") == "just researching"
     assert display_value("budget", "declined") == "prefer not to say"
     assert dict(QUESTION_LABELS)["company_size"] == "company size"
+
+
+def test_the_wait_is_worded_by_the_locale() -> None:
+    """How long a visitor waits for a rep ({wait} in utter_handoff_requested, the reps' email
+    and queue page) is worded by Babel from the locale's data, not by Python."""
+    from bot.handoff.notify import wait_text
+
+    assert [wait_text(s) for s in (1, 45, 60, 90, 120, 300)] == [
+        "1 second",
+        "45 seconds",
+        "60 seconds",
+        "2 minutes",
+        "2 minutes",
+        "5 minutes",
+    ]
+    assert wait_text(120, "de_DE") == "2 Minuten"
+    code = _string_literals(("actions", "bot/handoff"))
+    assert " seconds" not in code and " minutes" not in code
