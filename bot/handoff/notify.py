@@ -43,11 +43,12 @@ class Notice:
 
     @property
     def headline(self) -> str:
-        if self.kind == "callback":
-            return "Call back requested"
-        if self.missed_reason == "off_hours":
-            return "Asked for a person outside working hours"
-        return "A visitor is waiting for a person in the chat"
+        return _line("headline", self)
+
+
+def _line(macro: str, *values: Any) -> str:
+    """One line of words from notice_lines.txt (a macro per line)."""
+    return str(getattr(_env.get_template("notice_lines.txt").module, macro)(*values)).strip()
 
 
 def wait_text(seconds: float, locale: str = "en") -> str:
@@ -71,7 +72,7 @@ def email_payload(notice: Notice, to: str) -> Dict[str, Any]:
 def message_email_payload(notice: Notice, to: str, message: str) -> Dict[str, Any]:
     payload: Dict[str, Any] = {
         "to": [to],
-        "subject": f"Message from the website chat: {notice.visitor}"[:200],
+        "subject": _line("message_subject", notice.visitor)[:200],
         "text": _env.get_template("message_email.txt").render(notice=notice, message=message),
     }
     if notice.reply_to:
@@ -91,25 +92,17 @@ def _clip(text: str, limit: int) -> str:
 def slack_message(notice: Notice) -> Dict[str, Any]:
     """A Block Kit message (header, summary with fields, a button to the conversation, context)
     with `text` as the fallback for notifications and Slack-compatible receivers."""
-    if notice.kind == "callback":
-        lead = f"*{mrkdwn(notice.visitor)}* asked to be called back."
-    elif notice.missed_reason == "off_hours":
-        lead = (
-            f"*{mrkdwn(notice.visitor)}* asked for a person outside working hours; the "
-            "assistant offered a call or to take a message."
-        )
-    else:
-        lead = (
-            f"*{mrkdwn(notice.visitor)}* is waiting in the chat. Take over within "
-            f"{mrkdwn(notice.wait_text)}."
-        )
-    fields: List[Mapping[str, str]] = []
-    if notice.rep_name:
-        fields.append({"type": "mrkdwn", "text": f"*Routed to*\n{mrkdwn(notice.rep_name)}"})
-    if notice.score:
-        fields.append({"type": "mrkdwn", "text": f"*Score*\n{mrkdwn(notice.score)}"})
-    if notice.page:
-        fields.append({"type": "mrkdwn", "text": f"*Page*\n{mrkdwn(_clip(notice.page, 500))}"})
+    lead = _line("slack_lead", notice, mrkdwn(notice.visitor), mrkdwn(notice.wait_text))
+    values = {
+        "rep_name": notice.rep_name,
+        "score": notice.score,
+        "page": _clip(notice.page, 500) if notice.page else None,
+    }
+    fields: List[Mapping[str, str]] = [
+        {"type": "mrkdwn", "text": _line("slack_field", name, mrkdwn(value))}
+        for name, value in values.items()
+        if value
+    ]
     section: Dict[str, Any] = {
         "type": "section",
         "text": {"type": "mrkdwn", "text": _clip(lead, SECTION_TEXT_MAX)},
@@ -132,7 +125,7 @@ def slack_message(notice: Notice) -> Dict[str, Any]:
                     {
                         "type": "button",
                         "action_id": "open_conversation",
-                        "text": {"type": "plain_text", "text": "Open the conversation"},
+                        "text": {"type": "plain_text", "text": _line("slack_button")},
                         "url": notice.link,
                         "style": "primary",
                     }
@@ -140,7 +133,9 @@ def slack_message(notice: Notice) -> Dict[str, Any]:
             },
             {
                 "type": "context",
-                "elements": [{"type": "mrkdwn", "text": f"Asked {mrkdwn(notice.when)}"}],
+                "elements": [
+                    {"type": "mrkdwn", "text": _line("slack_context", mrkdwn(notice.when))}
+                ],
             },
         ],
     }

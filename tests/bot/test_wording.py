@@ -144,3 +144,27 @@ def test_the_wait_is_worded_by_the_locale() -> None:
     assert wait_text(120, "de_DE") == "2 Minuten"
     code = _string_literals(("actions", "bot/handoff"))
     assert " seconds" not in code and " minutes" not in code
+
+
+def test_handoff_notice_words_live_in_templates() -> None:
+    """What reps read about a handoff (email subjects, the Slack message) comes from
+    bot/handoff/templates, not from Python."""
+    from bot.handoff.notify import Notice, slack_message
+
+    code = _string_literals(("bot/handoff",))
+    for words in ("Call back requested", "Open the conversation", "in the chat", "Routed to"):
+        assert words not in code
+    notice = Notice(
+        kind="live",
+        visitor="Jane <Doe>",
+        when="Tue 2 Dec, 14:05 (UTC)",
+        link="https://example.com/h/1",
+        wait_text="2 minutes",
+        rep_name="Ann",
+    )
+    message = slack_message(notice)
+    assert message["blocks"][1]["text"]["text"] == (
+        "*Jane &lt;Doe&gt;* is waiting in the chat. Take over within 2 minutes."
+    )
+    assert message["blocks"][1]["fields"] == [{"type": "mrkdwn", "text": "*Routed to*\nAnn"}]
+    assert message["blocks"][3]["elements"][0]["text"] == "Asked Tue 2 Dec, 14:05 (UTC)"
