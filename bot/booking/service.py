@@ -337,11 +337,7 @@ class BookingService:
             )
         if self.rep_webhook_url:
             when = format_slot(meeting.start_utc, rep.timezone)
-            verb = {"cancelled": "cancelled", "moved": "moved to"}.get(change, "booked for")
-            text = (
-                f"Meeting with {rep.name} {verb} {when}: {lead.name or 'visitor'}"
-                f"{' at ' + lead.company if lead.company else ''}, score {lead.score}"
-            )
+            text = wording.text("rep_webhook.txt", rep=rep, lead=lead, change=change, when=when)
             enqueue(
                 session,
                 "webhook",
@@ -366,8 +362,9 @@ class BookingService:
         zone = meeting.visitor_tz
         return {
             "change": change,
-            "visitor": lead.name or "A website visitor",
-            "first_name": (lead.name or "there").split()[0],
+            # Unknown name: the templates say who instead ("A website visitor", "Hi there").
+            "visitor": lead.name or None,
+            "first_name": next(iter((lead.name or "").split()), None),
             "rep_name": rep.name,
             "rep_email": rep.email,
             "when": format_slot(meeting.start_utc, zone),

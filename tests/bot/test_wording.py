@@ -168,3 +168,14 @@ def test_handoff_notice_words_live_in_templates() -> None:
     )
     assert message["blocks"][1]["fields"] == [{"type": "mrkdwn", "text": "*Routed to*\nAnn"}]
     assert message["blocks"][3]["elements"][0]["text"] == "Asked Tue 2 Dec, 14:05 (UTC)"
+
+
+def test_booking_words_live_in_templates() -> None:
+    """Who a nameless visitor is in the meeting emails, and the reps' webhook line, are worded
+    by the templates (bot/emails/templates, bot/booking/templates), not by the booking code."""
+    rep = load_reps(PROJECT_ROOT / "config" / "reps.yml").reps[0]
+    code = _string_literals(("bot/booking",))
+    for words in ("website visitor", '"there"', "Meeting with", "booked for"):
+        assert words not in code
+    line = wording.text("rep_webhook.txt", rep=rep, lead=Lead(score=40), change="moved", when="W")
+    assert line == f"Meeting with {rep.name} moved to W: visitor, score 40"
