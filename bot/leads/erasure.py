@@ -38,6 +38,7 @@ from sqlalchemy import select, text, update
 from sqlalchemy.engine import Connection, Engine, make_url
 
 from bot import emails
+from bot.booking import wording
 from bot.booking.availability import format_slot
 from bot.booking.ics import Invite, cancel_calendar
 from bot.booking.reps import RepsConfig
@@ -186,8 +187,8 @@ class Eraser:
             uid=f"meeting-{meeting.id}-{meeting.ics_token[:8]}@leadbot",  # as booked
             start_utc=meeting.start_utc,
             end_utc=meeting.end_utc,
-            summary=f"Cancelled: intro call / {rep_name}",
-            description="Cancelled: the visitor asked for their data to be deleted.",
+            summary=wording.text("erased_summary.txt", rep_name=rep_name),
+            description=wording.text("erased_description.txt"),
             organizer_email=meeting.rep_email,
             organizer_name=rep_name,
             attendee_email=None,  # the person is not named, not even here

@@ -177,5 +177,6 @@ def test_booking_words_live_in_templates() -> None:
     code = _string_literals(("bot/booking",))
     for words in ("website visitor", '"there"', "Meeting with", "booked for"):
         assert words not in code
+    assert "Cancelled" not in _string_literals(("bot/leads",))  # the erased meeting's invite
     line = wording.text("rep_webhook.txt", rep=rep, lead=Lead(score=40), change="moved", when="W")
     assert line == f"Meeting with {rep.name} moved to W: visitor, score 40"
