@@ -36,8 +36,11 @@ validate: setup ## check training data, domain and stories (rasa data validate)
 lint: setup ## ruff
 	@$(PY) -m ruff check bot actions rasa_ext tests scripts
 
-nlu-eval: train ## NLU evaluation on held-out phrasings; report in reports/nlu/
+nlu-eval: train nlu-cv ## NLU evaluation: nlu-cv, then the held-out phrasings; reports in reports/nlu/
 	@$(PY) scripts/nlu_eval.py
+
+nlu-cv: setup ## 5-fold stratified cross-validation of config.yml over data/nlu (~6 min); report in reports/nlu/cross-validation.md
+	@$(PY) scripts/nlu_cv.py
 
 stories: train ## rasa test stories (tests/test_stories.yml); fails on any wrong prediction
 	@$(PY) scripts/test_stories.py
@@ -66,4 +69,4 @@ test: setup train lint validate ## run every test: pytest (unit, actions, end-to
 	@$(PY) scripts/test_stories.py
 	@$(PY) scripts/nlu_eval.py
 
-.PHONY: help setup train db run run-prod validate lint nlu-eval stories simulate bench profile drills bench-worker lock test
+.PHONY: help setup train db run run-prod validate lint nlu-eval nlu-cv stories simulate bench profile drills bench-worker lock test

@@ -14,7 +14,10 @@ Three sets:
   the three classes and the parse latency are reported. Evaluation only: it is never trained on.
 
 Writes reports/nlu/summary.json and reports/nlu/summary.md, prints the tables, and fails when a
-figure falls below tests/nlu/thresholds.json (thresholds only ever go up).
+figure falls below tests/nlu/thresholds.json (thresholds only ever go up). The summary also
+repeats the figures of the last 5-fold cross-validation (`make nlu-cv`, scripts/nlu_cv.py, run
+before this by `make nlu-eval`) when reports/nlu/cross-validation.json is there; that script
+checks its own thresholds.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Dict, List, Mapping, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, Sequence, Tuple
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -198,6 +201,7 @@ def markdown(  # type: ignore[no-untyped-def]
     rows,
     public: Mapping[str, object] | None,
     informal: Tuple[Mapping[str, object], list] | None = None,
+    cross_validation: Mapping[str, Any] | None = None,
 ) -> str:
     lines = ["# NLU evaluation", "", "Produced by `make nlu-eval` (scripts/nlu_eval.py).", ""]
     if public is not None:
@@ -267,6 +271,18 @@ def markdown(  # type: ignore[no-untyped-def]
                 f"| {name} | {v['precision']:.3f} | {v['recall']:.3f} | {v['f1-score']:.3f}"
                 f" | {int(v['support'])} |"
             )
+    if cross_validation is not None:
+        cv = cross_validation
+        intent = cv["intent_macro_f1"]
+        lines += [
+            "",
+            f"## Cross-validation of the training data ({cv['n_folds']}-fold stratified,"
+            f" {cv['examples']} examples, `cross-validation.md`)",
+            "",
+            f"From the last `make nlu-cv`: intent macro-F1 **{intent['mean']:.4f}** mean over the"
+            f" folds (std {intent['std']:.4f}, {intent['min']:.4f}–{intent['max']:.4f}), entity"
+            f" macro-F1 {cv['entity_macro_f1']}.",
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -313,9 +329,26 @@ def main() -> int:
         print(f"\npublic set not found at {args.public_set}: skipped")
 
     informal.pop("entity_macro_f1", None)  # nothing is annotated in the informal set
-    summary = {"holdout": holdout, "informal": informal, "public": public, "thresholds": thresholds}
+    cv_file = out / "cross-validation.json"
+    cross_validation = json.loads(cv_file.read_text()) if cv_file.exists() else None
+    summary = {
+        "holdout": holdout,
+        "informal": informal,
+        "public": public,
+        "cross_validation": (
+            {
+                key: cross_validation[key]
+                for key in ("n_folds", "examples", "intent_macro_f1", "entity_macro_f1")
+            }
+            if cross_validation is not None
+            else None
+        ),
+        "thresholds": thresholds,
+    }
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-    (out / "summary.md").write_text(markdown(holdout, rows, public, (informal, informal_rows)))
+    (out / "summary.md").write_text(
+        markdown(holdout, rows, public, (informal, informal_rows), cross_validation)
+    )
     print(f"\nreports: {out}/summary.md, summary.json, intent_report.json")
 
     checks = [
