@@ -70,14 +70,6 @@ LIVE_CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self'; script-src 'self'; "
     "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
-KIND_LABELS = {"live": "A person in the chat", "callback": "A call back"}
-STATE_LABELS = {
-    "waiting": "Waiting",
-    "live": "Taken over",
-    "returned": "Handed back to the assistant",
-    "closed": "Closed",
-    "missed": "Missed",
-}
 
 
 # -- the Rasa API ---------------------------------------------------------------------------
@@ -318,21 +310,14 @@ def _rep_name(reps: Any, email: str | None) -> str | None:
 
 
 def _row(h: HandoffView, now: datetime, reps: Any) -> Dict[str, Any]:
-    state = STATE_LABELS.get(h.state, h.state)
-    if h.state == "missed":
-        state = (
-            "Missed: outside working hours"
-            if h.missed_reason == "off_hours"
-            else "Missed: nobody took over in time"
-        )
+    # What kind and state read as is worded by the templates (inbox/_macros.html).
     return {
         "public_id": h.public_id,
         "path": urls.path(urls.INBOX_HANDOFF, public_id=h.public_id),
         "visitor": h.visitor,
         "kind": h.kind,
-        "kind_label": KIND_LABELS.get(h.kind, h.kind),
         "state": h.state,
-        "state_label": state,
+        "missed_reason": h.missed_reason,
         "waiting": _ago(h.waiting_seconds(now)),
         "requested_at": h.requested_at,
         "rep_email": h.rep_email,
@@ -485,9 +470,8 @@ async def events_json(request: web.Request) -> web.Response:
     lines = transcript_lines(
         list(await _events(_live(request), view.conversation_id, after)), made.core.reps
     )
-    row = _row(view, made.now(), made.core.reps)
     return web.json_response(
-        {"state": view.state, "state_label": row["state_label"], "lines": lines},
+        {"state": view.state, "lines": lines},
         headers=PRIVATE_HEADERS,
     )
 

@@ -180,3 +180,16 @@ def test_booking_words_live_in_templates() -> None:
     assert "Cancelled" not in _string_literals(("bot/leads",))  # the erased meeting's invite
     line = wording.text("rep_webhook.txt", rep=rep, lead=Lead(score=40), change="moved", when="W")
     assert line == f"Meeting with {rep.name} moved to W: visitor, score 40"
+
+
+def test_handoff_labels_live_in_the_inbox_templates() -> None:
+    """A handoff's kind and state on the reps' pages are worded by inbox/_macros.html."""
+    from bot.web.templating import Pages
+
+    code = _string_literals(("bot/web",))
+    for words in ("A call back", "Taken over", "Missed:", "Handed back"):
+        assert words not in code
+    macros = Pages().env.get_template("inbox/_macros.html").module
+    missed = {"kind": "callback", "state": "missed", "missed_reason": "off_hours"}
+    assert str(macros.handoff_kind(missed)) == "A call back"
+    assert str(macros.handoff_state(missed)) == "Missed: outside working hours"
