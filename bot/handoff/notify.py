@@ -51,6 +51,11 @@ def _line(macro: str, *values: Any) -> str:
     return str(getattr(_env.get_template("notice_lines.txt").module, macro)(*values)).strip()
 
 
+def visitor_label(name: str | None, company: str | None) -> str:
+    """Who asked, as reps read it: "Jane Doe (Acme)", or the template's words for nobody named."""
+    return _line("visitor", name, company)
+
+
 def wait_text(seconds: float, locale: str = "en") -> str:
     """How long a visitor waits for a rep, in words ("2 minutes"): unit names and plurals come
     from the locale's CLDR data (Babel). The larger unit only from 1.5 of it: "60 seconds"."""

@@ -23,7 +23,13 @@ from bot.booking.service import lead_summary
 from bot.clock import Clock
 from bot.crm import events as crm_events
 from bot.handoff.hours import first_working, unique
-from bot.handoff.notify import Notice, email_payload, message_email_payload, slack_message
+from bot.handoff.notify import (
+    Notice,
+    email_payload,
+    message_email_payload,
+    slack_message,
+    visitor_label,
+)
 from bot.handoff.notify import wait_text as format_wait
 from bot.handoff.state import OPEN_STATES, Move, TransitionError, next_state
 from bot.leads.store import find_lead
@@ -87,9 +93,7 @@ class Push:
 
 
 def _visitor(lead: Lead | None) -> str:
-    if lead is None or not lead.name:
-        return "A website visitor"
-    return f"{lead.name} ({lead.company})" if lead.company else lead.name
+    return visitor_label(lead.name, lead.company) if lead is not None else visitor_label(None, None)
 
 
 @dataclass(eq=False, repr=False)

@@ -152,7 +152,13 @@ def test_handoff_notice_words_live_in_templates() -> None:
     from bot.handoff.notify import Notice, slack_message
 
     code = _string_literals(("bot/handoff",))
-    for words in ("Call back requested", "Open the conversation", "in the chat", "Routed to"):
+    for words in (
+        "Call back requested",
+        "Open the conversation",
+        "in the chat",
+        "Routed to",
+        "website visitor",
+    ):
         assert words not in code
     notice = Notice(
         kind="live",
