@@ -26,7 +26,7 @@ from bot.booking.ics import Invite, cancel_calendar, feed_calendar, invite_calen
 from bot.booking.links import manage_token, meeting_for_token
 from bot.booking.reps import Rep, RepsConfig, RoutingFacts, choose_segment, next_rep
 from bot.clock import Clock
-from bot.conversation.questions import QUESTIONS
+from bot.conversation.questions import QUESTION_LABELS, QUESTIONS, display_value
 from bot.crm import events as crm_events
 from bot.leads.store import find_lead
 from bot.nurture.service import stop_enrollment
@@ -524,38 +524,36 @@ class BookingService:
 
 
 def lead_summary(lead: Lead, answers: Dict[str, str | None]) -> str:
-    """The lead as text for a rep: normalised answers with what was typed, score, source."""
-    lines = ["Lead:"]
+    """The lead as text for a rep: normalised answers with what was typed, score, source
+    (bot/booking/templates/lead_summary.txt). Each answer is worded as the visitor reads it
+    back (`display_value`), so the rep's email and the chat say "45 people" alike."""
+    numbers = {
+        "company_size": lead.company_size,
+        "budget": lead.budget_usd,
+        "timeline": lead.timeline_months,
+    }
     values = {
         "name": lead.name,
         "email": lead.email,
         "role": f"{lead.role} ({lead.seniority})" if lead.role else None,
         "company": lead.company,
-        "company_size": f"{lead.company_size} employees" if lead.company_size else None,
-        "budget": f"${lead.budget_usd:,} a year" if lead.budget_usd else None,
-        "timeline": (
-            "now"
-            if lead.timeline_months == 0
-            else f"in {lead.timeline_months} months"
-            if lead.timeline_months
-            else None
-        ),
+        **{
+            slot: display_value(slot, number) if number is not None else None
+            for slot, number in numbers.items()
+        },
     }
+    rows = []
     for question in QUESTIONS:
         typed = answers.get(question)
-        value = values.get(question) or "-"
-        extra = f'  (typed: "{typed}")' if typed and typed != values.get(question) else ""
-        lines.append(f"  {question.replace('_', ' ')}: {value}{extra}")
-    if lead.score is not None:
-        lines.append(f"\nScore: {lead.score}/{SCORE_MAX} ({(lead.tier or '').replace('_', ' ')})")
-        for hit in lead.score_breakdown or []:
-            lines.append(f"  {hit['points']:+d}  {hit['reason']}  [{hit['rule']}]")
-    source = lead.source or {}
-    if source:
-        lines.append("\nSource:")
-        for key, value in source.items():
-            lines.append(f"  {key}: {value}")
-    return "\n".join(lines)
+        value = values.get(question)
+        rows.append(
+            {
+                "label": QUESTION_LABELS[question],
+                "value": value,
+                "typed": typed if typed and typed != value else None,
+            }
+        )
+    return wording.text("lead_summary.txt", lead=lead, answers=rows, score_max=SCORE_MAX)
 
 
 def _booked_meeting(session: Session, conversation_id: str) -> Meeting | None:

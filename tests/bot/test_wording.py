@@ -9,6 +9,7 @@ import pytest
 from bot.booking import wording
 from bot.booking.availability import format_slot
 from bot.booking.reps import load_reps
+from bot.booking.service import lead_summary
 from bot.config.settings import PROJECT_ROOT, Settings, SettingsError
 from bot.nurture.service import render
 from bot.storage.models import Lead
@@ -181,11 +182,22 @@ def test_booking_words_live_in_templates() -> None:
     by the templates (bot/emails/templates, bot/booking/templates), not by the booking code."""
     rep = load_reps(PROJECT_ROOT / "config" / "reps.yml").reps[0]
     code = _string_literals(("bot/booking",))
-    for words in ("website visitor", '"there"', "Meeting with", "booked for"):
+    for words in (
+        "website visitor",
+        '"there"',
+        "Meeting with",
+        "booked for",
+        "employees",
+        "a year",
+    ):
         assert words not in code
     assert "Cancelled" not in _string_literals(("bot/leads",))  # the erased meeting's invite
     line = wording.text("rep_webhook.txt", rep=rep, lead=Lead(score=40), change="moved", when="W")
     assert line == f"Meeting with {rep.name} moved to W: visitor, score 40"
+    # The rep's email words an answer as the visitor reads it back ("per year", not "a year").
+    summary = lead_summary(Lead(company_size=45, budget_usd=0, timeline_months=2), {})
+    assert "company size: 45 people" in summary and "budget: no budget yet" in summary
+    assert "timeline: in about 2 months" in summary and "name: -" in summary
 
 
 def test_handoff_labels_live_in_the_inbox_templates() -> None:
