@@ -520,7 +520,7 @@ class BookingService:
                 .order_by(Meeting.start_utc)
             ).all()
             invites = [self._invite(m, rep, lead, m.created_at) for m, lead in rows]
-        return feed_calendar(f"Leadbot meetings: {rep.name}", invites)
+        return feed_calendar(wording.text("feed_name.txt", rep=rep), invites)
 
 
 def lead_summary(lead: Lead, answers: Dict[str, str | None]) -> str:

@@ -189,11 +189,13 @@ def test_booking_words_live_in_templates() -> None:
         "booked for",
         "employees",
         "a year",
+        "Leadbot meetings",
     ):
         assert words not in code
     assert "Cancelled" not in _string_literals(("bot/leads",))  # the erased meeting's invite
     line = wording.text("rep_webhook.txt", rep=rep, lead=Lead(score=40), change="moved", when="W")
     assert line == f"Meeting with {rep.name} moved to W: visitor, score 40"
+    assert wording.text("feed_name.txt", rep=rep) == f"Leadbot meetings: {rep.name}"
     # The rep's email words an answer as the visitor reads it back ("per year", not "a year").
     summary = lead_summary(Lead(company_size=45, budget_usd=0, timeline_months=2), {})
     assert "company size: 45 people" in summary and "budget: no budget yet" in summary
