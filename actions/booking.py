@@ -1,4 +1,4 @@
-"""The meeting step of `lead_form` for sales-qualified leads: offer a rep's free times as
+"""The meeting step (`meeting_form`) for sales-qualified leads: offer a rep's free times as
 buttons, understand the choice (clicked or typed), book it atomically, or take a call-back
 request. Decisions are in bot/booking/ (routing, slots, booking) and bot/answers/ (the typed
 choice)."""

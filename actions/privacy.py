@@ -100,7 +100,7 @@ class Handoff(Action):
     ) -> List[EventType]:
         svc = services()
         consented = tracker.get_slot("consent") is True
-        interrupted = (tracker.active_loop or {}).get("name") == "lead_form"
+        interrupted = (tracker.active_loop or {}).get("name") in ("lead_form", "meeting_form")
         if interrupted and consented:  # "continue" (or the rep handing back) resumes it
             await blocking(svc.leads.set_status, tracker.sender_id, LeadStatus.PAUSED)
         locale = metadata(tracker).get("locale")

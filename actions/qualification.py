@@ -1,4 +1,5 @@
-"""The qualification form: consent, the seven questions, corrections, pausing and submitting.
+"""The qualification steps: `lead_form` (consent, the seven questions, corrections, pausing),
+`action_score_lead`, `meeting_form` for a sales-qualified lead, and submitting.
 
 `ValidateLeadForm` follows the SDK's form contract: `required_slots` comes from
 bot/conversation (the question order), each turn is understood once by
@@ -40,6 +41,7 @@ from bot.conversation.dialogue import (
     REASK_RESPONSE_SLOT,
     decode_error,
     filled_questions,
+    meeting_slots,
     reask_responses,
     required_slots,
     split_reask,
@@ -62,7 +64,7 @@ from bot.nurture.service import EnrollResult
 from bot.storage.enums import LeadStatus
 
 REASK_SLOTS = ("reask_error", "reask_count", "email_suggestion")
-FORM = "lead_form"
+LEAD_FORM = "lead_form"
 # The decision for the turn being validated (one per request: the SDK shares action objects).
 _DECISION: ContextVar[Decision] = ContextVar("leadbot_turn_decision")
 Dispatcher = CollectingDispatcher
@@ -81,8 +83,10 @@ def _signals(tracker: Tracker) -> Signals:
     )
 
 
-def turn_facts(tracker: Tracker, svc: Services) -> TurnFacts:
-    """Everything `decide_turn` needs, read from the tracker once."""
+def turn_facts(tracker: Tracker, svc: Services, form: str | None = None) -> TurnFacts:
+    """Everything `decide_turn` needs, read from the tracker once (`form`: the form asking,
+    by default the active one)."""
+    form = form or (tracker.active_loop or {}).get("name") or LEAD_FORM
     requested = tracker.get_slot(REQUESTED_SLOT)
     return TurnFacts(
         turn=last_turn(tracker),
@@ -90,8 +94,8 @@ def turn_facts(tracker: Tracker, svc: Services) -> TurnFacts:
         slots=dict(tracker.slots),
         context=svc.answer_context(),
         digression_confidence=svc.settings.digression_confidence,
-        resuming=is_resuming(tracker, FORM),
-        asked_in_a_row=times_asked_in_a_row(tracker.events, requested, FORM) if requested else 0,
+        resuming=is_resuming(tracker, form),
+        asked_in_a_row=times_asked_in_a_row(tracker.events, requested, form) if requested else 0,
         offered=offered_slots(tracker.get_slot("offered_slots")),
         visitor_tz=visitor_timezone(tracker),
         now=datetime.now(timezone.utc),
@@ -152,28 +156,36 @@ class ValidateLeadForm(FormValidationAction):
     a rule can answer a digression; the form then asks the same question again.
     """
 
+    form = LEAD_FORM
+
     def name(self) -> str:
-        return "validate_lead_form"
+        return f"validate_{self.form}"
 
     @guarded
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
         svc = services()
-        decision = decide_turn(turn_facts(tracker, svc))
+        decision = decide_turn(turn_facts(tracker, svc, self.form))
         token = _DECISION.set(decision)
         try:
             events = await super().run(dispatcher, tracker, domain)
         finally:
             _DECISION.reset(token)
-        corrected = decision.kind is Kind.CORRECTION
-        assessed = await self._assess_when_complete(tracker, svc, corrected)
-        if not assessed:
-            return events
-        # The score decides whether a meeting is offered: the next question may have changed.
-        tracker.add_slots(assessed)
-        asked_next = await self.next_requested_slot(dispatcher, tracker, domain)
-        return [e for e in events if e["name"] != REQUESTED_SLOT] + assessed + [asked_next]
+        return await self._after(decision, events, dispatcher, tracker, domain, svc)
+
+    async def _after(
+        self,
+        decision: Decision,
+        events: List[EventType],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+        svc: Services,
+    ) -> List[EventType]:
+        """What the form adds once the turn's decision is applied (lead_form: nothing; the
+        lead is scored by `action_score_lead` when the form is complete)."""
+        return events
 
     async def required_slots(
         self,
@@ -182,7 +194,7 @@ class ValidateLeadForm(FormValidationAction):
         tracker: Tracker,
         domain: DomainDict,
     ) -> List[str]:
-        """The questions and their order come from bot/conversation (meeting step included)."""
+        """The questions and their order come from bot/conversation."""
         return required_slots(tracker.slots)
 
     async def next_requested_slot(
@@ -232,11 +244,6 @@ class ValidateLeadForm(FormValidationAction):
     async def extract_timeline(self, _: Dispatcher, tracker: Tracker, domain: DomainDict) -> Slots:
         return self._extracted("timeline")
 
-    async def extract_meeting_choice(
-        self, _: Dispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Slots:
-        return self._extracted("meeting_choice")
-
     # -- validation: apply the decision ---------------------------------------------------------
 
     async def validate_consent(
@@ -283,11 +290,6 @@ class ValidateLeadForm(FormValidationAction):
         self, value: Any, dispatcher: Dispatcher, tracker: Tracker, domain: DomainDict
     ) -> Slots:
         return await self._apply("timeline", value, dispatcher, tracker, domain)
-
-    async def validate_meeting_choice(
-        self, value: Any, dispatcher: Dispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Slots:
-        return await self._apply("meeting_choice", value, dispatcher, tracker, domain)
 
     async def _apply(
         self,
@@ -382,29 +384,96 @@ class ValidateLeadForm(FormValidationAction):
             await blocking(svc.leads.record_answer, tracker.sender_id, slot, None, SKIPPED, {})
         return values
 
-    @staticmethod
-    async def _assess_when_complete(
-        tracker: Tracker, svc: Services, corrected: bool
-    ) -> List[EventType]:
-        """Once every question is answered: score the lead, and offer a meeting if it's hot.
 
-        A correction before a meeting is booked scores again ("actually we're 5 people" may
-        no longer be worth a rep's time, or now is).
-        """
-        slots = tracker.slots
-        if slots.get("consent") is not True or slots.get("meeting_choice") is not None:
-            return []
-        if slots.get("lead_tier") is not None and not corrected:
-            return []
-        if any(slots.get(question) is None for question in QUESTIONS):
-            return []
-        result = await blocking(svc.outcomes.assess, tracker.sender_id, _signals(tracker))
-        if result is None:
-            return []
-        return [
-            SlotSet("lead_tier", result.tier),
-            SlotSet("meeting_offered", svc.outcomes.offers_meeting(result.tier)),
-        ]
+async def assessment(tracker: Tracker, svc: Services, corrected: bool) -> List[EventType]:
+    """Once every question is answered: score the lead, and offer a meeting if it's hot.
+
+    A correction before a meeting is booked scores again ("actually we're 5 people" may
+    no longer be worth a rep's time, or now is).
+    """
+    slots = tracker.slots
+    if slots.get("consent") is not True or slots.get("meeting_choice") is not None:
+        return []
+    if slots.get("lead_tier") is not None and not corrected:
+        return []
+    if any(slots.get(question) is None for question in QUESTIONS):
+        return []
+    result = await blocking(svc.outcomes.assess, tracker.sender_id, _signals(tracker))
+    if result is None:
+        return []
+    return [
+        SlotSet("lead_tier", result.tier),
+        SlotSet("meeting_offered", svc.outcomes.offers_meeting(result.tier)),
+    ]
+
+
+class ScoreLead(Action):
+    """`lead_form` is complete: score the lead once (stored with its reasons) and say whether a
+    meeting is offered; `meeting_form` comes next and asks for one only if it is."""
+
+    def name(self) -> str:
+        return "action_score_lead"
+
+    @guarded
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[EventType]:
+        return await assessment(tracker, services(), corrected=False)
+
+
+class ValidateMeetingForm(ValidateLeadForm):
+    """Applies the turn's decision while `meeting_form` runs: the choice of a time or a call
+    back (booked by actions/booking.py), a digression, or a correction of an earlier answer,
+    which scores the lead again and may end the step."""
+
+    form = "meeting_form"
+
+    @guarded
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        if tracker.get_slot(REQUESTED_SLOT) is None:
+            # The form starts: the visitor's last message answered lead_form, already applied.
+            return [await self.next_requested_slot(dispatcher, tracker, domain)]
+        return await super().run(dispatcher, tracker, domain)
+
+    async def required_slots(
+        self,
+        domain_slots: List[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> List[str]:
+        return meeting_slots(tracker.slots)
+
+    async def extract_meeting_choice(
+        self, _: Dispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Slots:
+        return self._extracted("meeting_choice")
+
+    async def validate_meeting_choice(
+        self, value: Any, dispatcher: Dispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Slots:
+        return await self._apply("meeting_choice", value, dispatcher, tracker, domain)
+
+    async def _after(
+        self,
+        decision: Decision,
+        events: List[EventType],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+        svc: Services,
+    ) -> List[EventType]:
+        if decision.kind is not Kind.CORRECTION:
+            return events
+        assessed = await assessment(tracker, svc, corrected=True)
+        if not assessed:
+            return events
+        # The new score decides whether a meeting is still offered.
+        tracker.add_slots(assessed)
+        asked_next = await self.next_requested_slot(dispatcher, tracker, domain)
+        return [e for e in events if e["name"] != REQUESTED_SLOT] + assessed + [asked_next]
 
 
 class BeginQualification(Action):

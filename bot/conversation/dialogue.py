@@ -145,13 +145,22 @@ def looks_like_a_question(text: str) -> bool:
 
 
 def required_slots(slots: Mapping[str, Any]) -> List[str]:
-    """The form's questions; a visitor who declined consent is asked nothing more."""
+    """`lead_form`'s questions; a visitor who declined consent is asked nothing more."""
     if slots.get("consent") is False:
         return ["consent"]
-    if slots.get("meeting_offered"):
-        # A sales-qualified lead is offered a meeting as the last step.
-        return [*FORM_SLOTS, "meeting_choice"]
     return list(FORM_SLOTS)
+
+
+def meeting_slots(slots: Mapping[str, Any]) -> List[str]:
+    """`meeting_form`'s slots: the meeting choice for a sales-qualified lead, nothing (the form
+    ends as it starts) for anyone else.
+
+    The answers come first though they are all given by then: a correction during the meeting
+    step fills one of them, and the SDK only extracts and validates the slots listed here.
+    """
+    if not slots.get("meeting_offered"):
+        return []
+    return [*FORM_SLOTS, "meeting_choice"]
 
 
 def next_slot(slots: Mapping[str, Any]) -> str | None:

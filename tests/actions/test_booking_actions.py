@@ -1,4 +1,5 @@
-"""The meeting step with real Rasa SDK trackers: the offer, a booking, and a lost race."""
+"""The scoring and meeting steps with real Rasa SDK trackers: the score, the offer, a booking,
+and a lost race."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.booking import AskForMeeting
 from actions.common import services
-from actions.qualification import ValidateLeadForm
+from actions.qualification import ScoreLead, ValidateMeetingForm
 from tests.actions.conftest import make_tracker
 
 ANSWERED = {
@@ -83,8 +84,9 @@ async def test_two_visitors_one_time_one_booking(domain: Dict[str, Any]) -> None
             entities=[{"entity": "meeting_start", "value": slots[0]}],
             sender_id=sender,
             metadata={"timezone": "America/New_York"},
+            active_loop="meeting_form",
         )
-        results.append(await ValidateLeadForm().run(CollectingDispatcher(), tracker, domain))
+        results.append(await ValidateMeetingForm().run(CollectingDispatcher(), tracker, domain))
     won, lost = results
     assert won[0] == SlotSet("meeting_choice", slots[0])
     assert won[-1] == SlotSet("requested_slot", None)  # the form is done: confirm
@@ -109,8 +111,9 @@ async def test_a_correction_before_booking_scores_again(domain: Dict[str, Any]) 
         "correct_answer",
         slots=ANSWERED,
         sender_id="v-fix",
+        active_loop="meeting_form",
     )
-    events = await ValidateLeadForm().run(CollectingDispatcher(), tracker, domain)
+    events = await ValidateMeetingForm().run(CollectingDispatcher(), tracker, domain)
     # manager 8 + 300 people 15 + next month 20 (+ 80k: 25 = 68, sales-qualified) → 43
     assert SlotSet("budget", 0) in events
     tiers = [event["value"] for event in events if event["name"] == "lead_tier"]
@@ -118,3 +121,60 @@ async def test_a_correction_before_booking_scores_again(domain: Dict[str, Any]) 
     assert SlotSet("meeting_offered", False) in events
     assert events[-1] == SlotSet("requested_slot", None)
     assert store.get("v-fix")["budget_usd"] == 0
+
+
+def answered_lead(sender: str) -> None:
+    store = services().leads
+    store.start(sender, "v1")
+    for slot, value, columns in [
+        ("role", "VP Sales", {"role": "VP Sales", "seniority": "vp"}),
+        ("company_size", "300", {"company_size": 300}),
+        ("budget", "80k", {"budget_usd": 80000}),
+        ("timeline", "next month", {"timeline_months": 1}),
+    ]:
+        store.record_answer(sender, slot, value, "ok", columns)
+
+
+UNSCORED = {
+    key: value
+    for key, value in ANSWERED.items()
+    if key not in ("lead_tier", "meeting_offered", "requested_slot")
+}
+
+
+async def test_the_score_step_scores_once_and_offers_a_meeting(domain: Dict[str, Any]) -> None:
+    answered_lead("v-score")
+    tracker = make_tracker(
+        "next month", "inform", slots=UNSCORED, sender_id="v-score", active_loop=None
+    )
+    events = await ScoreLead().run(CollectingDispatcher(), tracker, domain)
+    assert events == [
+        SlotSet("lead_tier", "sales_qualified"),
+        SlotSet("meeting_offered", True),
+    ]
+    stored = services().leads.get("v-score")
+    assert stored["tier"] == "sales_qualified" and stored["score"] is not None
+    # Resuming after a pause runs the step again: the score stands, nothing is re-scored.
+    again = make_tracker(
+        "ok let's continue", "resume_form", slots=ANSWERED, sender_id="v-score", active_loop=None
+    )
+    assert await ScoreLead().run(CollectingDispatcher(), again, domain) == []
+
+
+async def test_the_score_step_scores_nothing_without_consent(domain: Dict[str, Any]) -> None:
+    tracker = make_tracker(
+        "no", "deny", slots={"consent": False}, sender_id="v-no", active_loop=None
+    )
+    assert await ScoreLead().run(CollectingDispatcher(), tracker, domain) == []
+
+
+async def test_the_meeting_step_asks_only_a_sales_qualified_lead(domain: Dict[str, Any]) -> None:
+    # The form starts right after the score: the last message answered lead_form, not this.
+    starting = {**ANSWERED, "requested_slot": None}
+    tracker = make_tracker("next month", "inform", slots=starting, active_loop="meeting_form")
+    events = await ValidateMeetingForm().run(CollectingDispatcher(), tracker, domain)
+    assert events == [SlotSet("requested_slot", "meeting_choice")]
+    nurtured = {**starting, "lead_tier": "marketing_qualified", "meeting_offered": False}
+    tracker = make_tracker("next month", "inform", slots=nurtured, active_loop="meeting_form")
+    events = await ValidateMeetingForm().run(CollectingDispatcher(), tracker, domain)
+    assert events == [SlotSet("requested_slot", None)]  # the step ends as it starts
