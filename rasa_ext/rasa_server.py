@@ -17,10 +17,20 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import Callable, List
 
 # Request bodies the Rasa server reads, at most (Sanic's default is 100 MB, read before a
 # handler can check the token): models here are ~1 MB; the channels cap theirs at 32 KB.
 MAX_REQUEST_BYTES = 16 * 1024 * 1024
+
+
+def with_auth_token(args: List[str], token: Callable[[], str]) -> List[str]:
+    """Rasa's arguments with the API token added unless given. As one `--auth-token=…`
+    argument: a generated token starts with '-' about once in 64 and, as a separate argument,
+    would be read as an option (Rasa then exits: "expected one argument")."""
+    if any(arg == "--auth-token" or arg.startswith("--auth-token=") for arg in args):
+        return list(args)
+    return [*args, f"--auth-token={token()}"]
 
 
 def main() -> None:
@@ -41,10 +51,7 @@ def main() -> None:
     from rasa_ext.sanic_fixes import answer_malformed_urls
 
     answer_malformed_urls()
-    args = [arg for arg in sys.argv[1:]]
-    if "--auth-token" not in args:
-        args += ["--auth-token", rasa_auth_token(settings)]
-    sys.argv = ["rasa", *args]
+    sys.argv = ["rasa", *with_auth_token(sys.argv[1:], lambda: rasa_auth_token(settings))]
     from rasa_ext.speedups import install as install_speedups
 
     install_speedups()
