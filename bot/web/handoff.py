@@ -47,7 +47,7 @@ from bot.storage.tracker import conversation_events, tracker_engine
 from bot.web import auth, urls
 from bot.web.context import HOLDER_KEY, SETTINGS_KEY, WebServices, services
 from bot.web.forms import read_form
-from bot.web.templating import PAGES_KEY, PRIVATE_HEADERS
+from bot.web.templating import PAGES_KEY, PRIVATE_HEADERS, Pages
 
 logger = logging.getLogger(__name__)
 
@@ -327,9 +327,18 @@ def _row(h: HandoffView, now: datetime, reps: Any) -> Dict[str, Any]:
     }
 
 
-def transcript_lines(events: List[Mapping[str, Any]], reps: Any) -> List[Dict[str, Any]]:
+TRANSCRIPT_WORDS = "inbox/transcript.txt"
+
+
+def transcript_lines(
+    events: List[Mapping[str, Any]], reps: Any, pages: Pages
+) -> List[Dict[str, Any]]:
     """Tracker events as transcript lines: visitor, assistant, rep (by name), and the moments
-    a person took over or the assistant came back."""
+    a person took over or the assistant came back, worded by inbox/transcript.txt."""
+
+    def say(macro: str, **values: Any) -> str:
+        return pages.words(TRANSCRIPT_WORDS, macro, **values)
+
     lines: List[Dict[str, Any]] = []
     paused = False  # a rep's every message re-pauses (see `message`): show changes only
     for event in events:
@@ -345,7 +354,7 @@ def transcript_lines(events: List[Mapping[str, Any]], reps: Any) -> List[Dict[st
         line: Dict[str, Any] = {
             "ts": stamp if isinstance(stamp, (int, float)) else 0,
             "at": at.isoformat().replace("+00:00", "Z") if at else "",
-            "at_label": f"{at:%H:%M:%S} UTC" if at else "",
+            "at_label": say("at", moment=at) if at else "",
             "label": "",
         }
         if kind == "user":
@@ -353,8 +362,8 @@ def transcript_lines(events: List[Mapping[str, Any]], reps: Any) -> List[Dict[st
             if not text:
                 continue
             if text.startswith("/"):  # a button: its payload, worded
-                text = f"(clicked: {text[1:].split('{')[0].replace('_', ' ')})"
-            line.update(who="visitor", label="Visitor", text=text)
+                text = say("clicked", button=text[1:].split("{")[0].replace("_", " "))
+            line.update(who="visitor", label=say("visitor"), text=text)
         elif kind == "bot":
             metadata = event.get("metadata") or {}
             text = str(event.get("text") or "")
@@ -368,11 +377,11 @@ def transcript_lines(events: List[Mapping[str, Any]], reps: Any) -> List[Dict[st
             if rep_email:
                 line.update(who="rep", label=_rep_name(reps, str(rep_email)), text=text)
             else:
-                line.update(who="bot", label="Assistant", text=text)
+                line.update(who="bot", label=say("assistant"), text=text)
         elif kind == "pause":
-            line.update(who="note", text="A person took over; the assistant is silent.")
+            line.update(who="note", text=say("paused"))
         elif kind == "resume":
-            line.update(who="note", text="The assistant is back in the conversation.")
+            line.update(who="note", text=say("resumed"))
         else:
             continue
         lines.append(line)
@@ -433,7 +442,9 @@ async def _conversation(
     if view is None:
         return _not_found(request)
     lines = transcript_lines(
-        list(await _events(_live(request), view.conversation_id, 0.0)), made.core.reps
+        list(await _events(_live(request), view.conversation_id, 0.0)),
+        made.core.reps,
+        request.app[PAGES_KEY],
     )
     return _live_page(
         request,
@@ -468,7 +479,9 @@ async def events_json(request: web.Request) -> web.Response:
     except ValueError:
         return web.json_response({"error": "invalid_cursor"}, status=400, headers=PRIVATE_HEADERS)
     lines = transcript_lines(
-        list(await _events(_live(request), view.conversation_id, after)), made.core.reps
+        list(await _events(_live(request), view.conversation_id, after)),
+        made.core.reps,
+        request.app[PAGES_KEY],
     )
     return web.json_response(
         {"state": view.state, "lines": lines},

@@ -137,7 +137,11 @@ class Pages:
         self.assets = load_assets(static)
         self.env = Environment(
             loader=FileSystemLoader(str(templates)),
-            autoescape=select_autoescape(default=True, default_for_string=True),
+            # Pages are HTML, escaped; `.txt` macro files hold plain words (`words`) that a page
+            # or a JSON answer escapes where it shows them.
+            autoescape=select_autoescape(
+                enabled_extensions=("html",), disabled_extensions=("txt",), default=True
+            ),
             undefined=StrictUndefined,
             trim_blocks=True,
             lstrip_blocks=True,
@@ -152,6 +156,11 @@ class Pages:
             points=points,
         )
         self.env.tests["linkable"] = safe_scheme
+
+    def words(self, template: str, macro: str, **values: Any) -> str:
+        """Plain words from a `.txt` macro file (one macro a piece of words), for what a route
+        says outside a page: transcript labels in JSON, a message page's title and text."""
+        return str(getattr(self.env.get_template(template).module, macro)(**values))
 
     def asset(self, name: str) -> Asset:
         return self.assets[name]

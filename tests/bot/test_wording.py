@@ -213,3 +213,46 @@ def test_handoff_labels_live_in_the_inbox_templates() -> None:
     missed = {"kind": "callback", "state": "missed", "missed_reason": "off_hours"}
     assert str(macros.handoff_kind(missed)) == "A call back"
     assert str(macros.handoff_state(missed)) == "Missed: outside working hours"
+
+
+def test_transcript_words_live_in_the_inbox_templates() -> None:
+    """Who said a transcript line, a clicked button and the take-over notes (the handoff page
+    and its events.json) are worded by inbox/transcript.txt, not by bot/web/handoff.py."""
+    from types import SimpleNamespace
+
+    from bot.web.handoff import transcript_lines
+    from bot.web.templating import Pages
+
+    code = _string_literals(("bot/web",))
+    for words in ("Visitor", "Assistant", "clicked:", "A person took", "back in the conversation"):
+        assert words not in code
+    reps = SimpleNamespace(
+        rep=lambda email: SimpleNamespace(name="Ann") if email == "a@x" else None
+    )
+    events = [
+        {"event": "user", "text": "hi <b>", "timestamp": 1764684000.5},
+        {"event": "user", "text": '/request_human{"x":1}', "timestamp": 1764684001},
+        {"event": "user", "text": "/<b>&"},
+        {"event": "bot", "text": "Hello", "data": {"buttons": [{"title": "Yes"}, {"title": "No"}]}},
+        {"event": "pause", "timestamp": 1764684003},
+        {"event": "pause"},
+        {"event": "bot", "text": "I am Ann", "metadata": {"rep": "a@x"}},
+        {"event": "bot", "text": "Other", "metadata": {"rep": "b@x"}},
+        {"event": "resume"},
+        {"event": "action", "name": "x"},
+    ]
+    lines = transcript_lines(events, reps, Pages())
+    assert [(line["who"], line["label"], line["text"]) for line in lines] == [
+        ("visitor", "Visitor", "hi <b>"),
+        ("visitor", "Visitor", "(clicked: request human)"),
+        ("visitor", "Visitor", "(clicked: <b>&)"),
+        ("bot", "Assistant", "Hello\n[Yes | No]"),
+        ("note", "", "A person took over; the assistant is silent."),
+        ("rep", "Ann", "I am Ann"),
+        ("rep", "b@x", "Other"),
+        ("note", "", "The assistant is back in the conversation."),
+    ]
+    assert (
+        lines[0]["at_label"] == "14:00:00 UTC" and lines[0]["at"] == "2025-12-02T14:00:00.500000Z"
+    )
+    assert lines[2]["at_label"] == "" and lines[2]["ts"] == 0
