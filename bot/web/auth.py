@@ -117,11 +117,7 @@ async def rep_or_api_key(request: web.Request) -> web.Response | None:
 
 
 def forbidden(request: web.Request) -> web.Response:
-    return request.app[PAGES_KEY].message(
-        "This form has expired",
-        "The page was open too long or came from somewhere else. Go back, reload it and try again.",
-        403,
-    )
+    return request.app[PAGES_KEY].notice("form_expired", 403)
 
 
 def csrf_refused(

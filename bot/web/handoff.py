@@ -429,14 +429,13 @@ async def _handoff(request: web.Request) -> HandoffView | None:
 
 
 def _not_found(request: web.Request) -> web.Response:
-    return request.app[PAGES_KEY].message(
-        "No such conversation", "This handoff does not exist (or it was erased).", 404
-    )
+    return request.app[PAGES_KEY].notice("no_handoff", 404)
 
 
 async def _conversation(
-    request: web.Request, rep: SignedIn, error: str = "", status: int = 200
+    request: web.Request, rep: SignedIn, error: str = "", status: int = 200, **values: Any
 ) -> web.Response:
+    """The handoff's page, with the error `error` (a macro of messages.txt) above it if any."""
     made = services(request)
     view = await _handoff(request)
     if view is None:
@@ -455,7 +454,7 @@ async def _conversation(
         lines=lines,
         last_ts=lines[-1]["ts"] if lines else 0,
         max_chars=MAX_REP_MESSAGE_CHARS,
-        error=error,
+        error=request.app[PAGES_KEY].say(error, **values) if error else "",
         me=rep,
     )
 
@@ -492,7 +491,7 @@ async def events_json(request: web.Request) -> web.Response:
 async def _form(request: web.Request, rep: SignedIn) -> tuple[Dict[str, str], web.Response | None]:
     """The posted form, or the answer to give instead (too large, or no valid CSRF token)."""
     if request.content_length is not None and request.content_length > MAX_FORM_BYTES:
-        return {}, request.app[PAGES_KEY].message("Too long", "That form is too large.", 413)
+        return {}, request.app[PAGES_KEY].notice("form_too_long", 413)
     data = await read_form(request)
     form = {key: value for key, value in data.items() if isinstance(value, str)}
     return form, auth.csrf_refused(request, form, rep.csrf_token)
@@ -538,16 +537,12 @@ async def take(
     try:
         taken = await asyncio.to_thread(made.core.handoffs.take, view.public_id, rep.email)
     except TransitionError:
-        return await _conversation(
-            request, rep, "Someone else has already taken this conversation, or it has ended.", 409
-        )
+        return await _conversation(request, rep, "handoff_taken", 409)
     try:
         await live.rasa.append(taken.conversation_id, [{"event": "pause"}])
     except RasaError:
         await asyncio.to_thread(made.core.handoffs.close, taken.public_id)
-        return await _conversation(
-            request, rep, "The chat server is not reachable, so the bot could not be paused.", 502
-        )
+        return await _conversation(request, rep, "handoff_not_paused", 502)
     joined = response_text("utter_rep_joined", rep_name=_rep_display(request, rep.email))
     await _push(live, made.core.handoffs, taken.conversation_id, [{"text": joined}])
     return _back(request)
@@ -561,10 +556,10 @@ async def message(
     text = form.get("text", "").strip()
     if not text or len(text) > MAX_REP_MESSAGE_CHARS:
         return await _conversation(
-            request, rep, f"Write a message of 1 to {MAX_REP_MESSAGE_CHARS} characters.", 400
+            request, rep, "handoff_message_length", 400, most=MAX_REP_MESSAGE_CHARS
         )
     if view.state != "live" or view.taken_by != rep.email:
-        return await _conversation(request, rep, "Take the conversation over first.", 409)
+        return await _conversation(request, rep, "handoff_take_first", 409)
     try:
         # `pause` again: a visitor back after the session expired would have un-paused it.
         await live.rasa.append(
@@ -572,9 +567,7 @@ async def message(
             [{"event": "pause"}, {"event": "bot", "text": text, "metadata": {"rep": rep.email}}],
         )
     except RasaError:
-        return await _conversation(
-            request, rep, "The chat server is not reachable; the message was not sent.", 502
-        )
+        return await _conversation(request, rep, "handoff_not_sent", 502)
     await _push(
         live,
         made.core.handoffs,
@@ -597,7 +590,7 @@ async def end(
     made, live = services(request), _live(request)
     allowed = ("live",) if hand_back else ("waiting", "live", "missed")
     if view.state not in allowed:
-        return await _conversation(request, rep, "This conversation has already ended.", 409)
+        return await _conversation(request, rep, "handoff_ended", 409)
     messages: List[Mapping[str, Any]] = []
     if view.kind == "live" and view.state == "live":
         if hand_back:
@@ -608,9 +601,7 @@ async def end(
             await live.rasa.append(view.conversation_id, [{"event": "resume"}])
             said = await live.rasa.trigger(view.conversation_id, intent)
         except RasaError:
-            return await _conversation(
-                request, rep, "The chat server is not reachable; try again in a moment.", 502
-            )
+            return await _conversation(request, rep, "handoff_not_resumed", 502)
         if view.taken_by:
             name = _rep_display(request, view.taken_by)
             messages.append({"text": response_text("utter_rep_left", rep_name=name)})
@@ -620,7 +611,7 @@ async def end(
         move = made.core.handoffs.hand_back if hand_back else made.core.handoffs.close
         await asyncio.to_thread(move, view.public_id)
     except TransitionError:
-        return await _conversation(request, rep, "This conversation has already ended.", 409)
+        return await _conversation(request, rep, "handoff_ended", 409)
     return _back(request)
 
 

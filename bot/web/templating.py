@@ -25,6 +25,7 @@ from bot.web import urls
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
+MESSAGES = "messages.txt"  # what routes say outside a page's own words (Pages.say, .notice)
 STATIC = HERE / "static"
 CONTENT_TYPES = {
     ".css": "text/css",
@@ -189,6 +190,16 @@ class Pages:
         self, title: str, message: str, status: int, headers: Mapping[str, str] | None = None
     ) -> web.Response:
         return self.private("message.html", status, headers, title=title, message=message)
+
+    def say(self, name: str, **values: Any) -> str:
+        """A route's words (messages.txt's macro `name`): an error above a form, a 404's text."""
+        return self.words(MESSAGES, name, **values)
+
+    def notice(
+        self, name: str, status: int, headers: Mapping[str, str] | None = None, **values: Any
+    ) -> web.Response:
+        """The message page `name` of messages.txt: its `<name>_title` and `<name>` macros."""
+        return self.message(self.say(name + "_title"), self.say(name, **values), status, headers)
 
 
 async def asset_handler(request: web.Request) -> web.Response:

@@ -256,3 +256,60 @@ def test_transcript_words_live_in_the_inbox_templates() -> None:
         lines[0]["at_label"] == "14:00:00 UTC" and lines[0]["at"] == "2025-12-02T14:00:00.500000Z"
     )
     assert lines[2]["at_label"] == "" and lines[2]["ts"] == 0
+
+
+def test_web_messages_live_in_the_messages_template() -> None:
+    """What the web routes say to a rep outside a page's own words (message pages, errors
+    above a form, plain-text 404s) is worded by bot/web/templates/messages.txt."""
+    from bot.web.templating import Pages
+
+    code = _string_literals(("bot/web",))
+    for words in (
+        "This form has expired",
+        "No such",
+        "doesn't work",
+        "Wrong email",
+        "Too many failed",
+        "passwords differ",
+        "already taken",
+        "not reachable;",
+        "Write a message",
+        "already ended",
+        "for this link",
+    ):
+        assert words not in code
+    pages = Pages()
+    said = {
+        "form_expired": "The page was open too long or came from somewhere else. Go back, "
+        "reload it and try again.",
+        "form_too_long": "That form is too large.",
+        "no_handoff": "This handoff does not exist (or it was erased).",
+        "login_too_large": "That form was too large.",
+        "login_throttled": "Too many failed sign-ins. Wait a few minutes, then try again.",
+        "login_wrong": "Wrong email or password.",
+        "passwords_differ": "The two passwords differ.",
+        "handoff_taken": "Someone else has already taken this conversation, or it has ended.",
+        "handoff_not_paused": "The chat server is not reachable, so the bot could not be paused.",
+        "handoff_take_first": "Take the conversation over first.",
+        "handoff_not_sent": "The chat server is not reachable; the message was not sent.",
+        "handoff_ended": "This conversation has already ended.",
+        "handoff_not_resumed": "The chat server is not reachable; try again in a moment.",
+        "no_feed": "No calendar feed for this link.",
+        "no_invite": "No meeting for this link.",
+    }
+    assert {name: pages.say(name) for name in said} == said
+    assert pages.say("handoff_message_length", most=2000) == (
+        "Write a message of 1 to 2000 characters."
+    )
+    assert pages.say("password_refused", reason="a password needs at least 12 characters") == (
+        "A password needs at least 12 characters."
+    )
+    assert pages.say("bad_period", error="<b>") == "since: <b>"  # the page escapes it
+    assert pages.say("invitation_gone", login="/inbox/login") == (
+        "Invitations work once and for a few days. Ask for a new one, or sign in at "
+        "/inbox/login if you chose your password already."
+    )
+    page = pages.notice("no_lead", 404)
+    assert page.status == 404
+    assert "There is no lead for this conversation (or it was erased)." in page.text
+    assert "<title>No such lead" in page.text

@@ -11,7 +11,7 @@ from aiohttp import web
 from bot.booking.feeds import rep_for_feed_token
 from bot.web import urls
 from bot.web.context import services
-from bot.web.templating import PRIVATE_HEADERS
+from bot.web.templating import PAGES_KEY, PRIVATE_HEADERS
 
 
 def _calendar(body: str, disposition: str) -> web.Response:
@@ -27,8 +27,10 @@ def _calendar(body: str, disposition: str) -> web.Response:
     )
 
 
-def _not_found(message: str) -> web.Response:
-    return web.Response(text=message + "\n", status=404, headers=PRIVATE_HEADERS)
+def _not_found(request: web.Request, message: str) -> web.Response:
+    """A plain-text 404 worded by messages.txt's macro `message`."""
+    text = request.app[PAGES_KEY].say(message) + "\n"
+    return web.Response(text=text, status=404, headers=PRIVATE_HEADERS)
 
 
 async def rep_feed(request: web.Request) -> web.Response:
@@ -41,7 +43,7 @@ async def rep_feed(request: web.Request) -> web.Response:
 
     body = await asyncio.to_thread(load)
     if body is None:
-        return _not_found("No calendar feed for this link.")
+        return _not_found(request, "no_feed")
     return _calendar(body, 'inline; filename="meetings.ics"')
 
 
@@ -49,7 +51,7 @@ async def invite(request: web.Request) -> web.Response:
     made = services(request)
     body = await asyncio.to_thread(made.core.booking.invite_ics, request.match_info["token"])
     if body is None:
-        return _not_found("No meeting for this link.")
+        return _not_found(request, "no_invite")
     return _calendar(body, 'attachment; filename="invite.ics"')
 
 

@@ -48,7 +48,7 @@ async def funnel_page(request: web.Request, rep: SignedIn) -> web.Response:
     try:
         chosen, span = period(request.query.get("since"))
     except ValueError as error:
-        return pages.message("That period doesn't work", f"since: {error}", 400)
+        return pages.notice("bad_period", 400, error=str(error))
     report, charts = await asyncio.to_thread(_load, services(request), span)
     return pages.private(
         "inbox/funnel.html",

@@ -96,7 +96,7 @@ async def inbox_page(request: web.Request, rep: SignedIn) -> web.Response:
     try:
         listing = Listing.parse(request.query)
     except ValueError as error:
-        return pages.message("That filter doesn't work", str(error), 400)
+        return pages.notice("bad_filter", 400, error=str(error))
     made = services(request)
 
     def load():  # type: ignore[no-untyped-def]
@@ -146,9 +146,7 @@ async def lead_page(request: web.Request, rep: SignedIn) -> web.Response:
     lead, lines = await asyncio.to_thread(load)
     pages = request.app[PAGES_KEY]
     if lead is None:
-        return pages.message(
-            "No such lead", "There is no lead for this conversation (or it was erased).", 404
-        )
+        return pages.notice("no_lead", 404)
     return pages.private(
         "inbox/lead.html", lead=lead, lines=lines, reps=made.core.reps, **_common(rep)
     )

@@ -39,10 +39,10 @@ def _before_session(
 def _form(
     request: web.Request, status: int = 200, error: str = "", email: str = "", next_: str = ""
 ) -> web.Response:
+    """The sign-in page, with the error `error` (a macro of messages.txt) above it if any."""
     next_ = _next(next_ or request.query.get("next"))
-    return _before_session(
-        request, "inbox/login.html", status, error=error, email=email, next=next_
-    )
+    said = request.app[PAGES_KEY].say(error) if error else ""
+    return _before_session(request, "inbox/login.html", status, error=said, email=email, next=next_)
 
 
 async def login_form(request: web.Request) -> web.StreamResponse:
@@ -53,7 +53,7 @@ async def login_form(request: web.Request) -> web.StreamResponse:
 
 async def login(request: web.Request) -> web.StreamResponse:
     if request.content_length is not None and request.content_length > MAX_FORM_BYTES:
-        return _form(request, 413, "That form was too large.")
+        return _form(request, 413, "login_too_large")
     form = await read_form(request)
     refused = auth.csrf_refused(request, form, request.cookies.get(auth.LOGIN_CSRF_COOKIE, ""))
     if refused is not None:
@@ -65,19 +65,13 @@ async def login(request: web.Request) -> web.StreamResponse:
     keys = ("email:" + normalise_email(email), "address:" + (request.remote or "?"))
     wait = made.throttle.retry_after(*keys)
     if wait:
-        response = _form(
-            request,
-            429,
-            "Too many failed sign-ins. Wait a few minutes, then try again.",
-            email,
-            next_,
-        )
+        response = _form(request, 429, "login_throttled", email, next_)
         response.headers["Retry-After"] = str(wait)
         return response
     new = await asyncio.to_thread(made.accounts.sign_in, email, password)
     if new is None:
         made.throttle.failed(*keys)
-        return _form(request, 401, "Wrong email or password.", email, next_)
+        return _form(request, 401, "login_wrong", email, next_)
     response = web.HTTPSeeOther(_next(next_))
     lifetime = int((new.session.expires_at - made.now()).total_seconds())
     auth.set_cookie(request, response, auth.SESSION_COOKIE, new.token, lifetime)
@@ -99,22 +93,18 @@ async def logout(request: web.Request, rep: SignedIn) -> web.StreamResponse:
 
 
 def _welcome_form(
-    request: web.Request, email: str, status: int = 200, error: str = ""
+    request: web.Request, email: str, status: int = 200, error: str = "", **values: str
 ) -> web.Response:
+    """The welcome page, with the error `error` (a macro of messages.txt) above it if any."""
     action = urls.path(urls.WELCOME, token=request.match_info["token"])
+    said = request.app[PAGES_KEY].say(error, **values) if error else ""
     return _before_session(
-        request, "inbox/welcome.html", status, error=error, email=email, action=action
+        request, "inbox/welcome.html", status, error=said, email=email, action=action
     )
 
 
 def _invitation_gone(request: web.Request) -> web.Response:
-    return request.app[PAGES_KEY].message(
-        "This link doesn't work any more",
-        "Invitations work once and for a few days. Ask for a new one, or sign in at "
-        + urls.LOGIN
-        + " if you chose your password already.",
-        404,
-    )
+    return request.app[PAGES_KEY].notice("invitation_gone", 404, login=urls.LOGIN)
 
 
 async def welcome_form(request: web.Request) -> web.StreamResponse:
@@ -136,11 +126,11 @@ async def welcome(request: web.Request) -> web.StreamResponse:
         return _invitation_gone(request)
     password = str(form.get("password") or "")
     if password != str(form.get("again") or ""):
-        return _welcome_form(request, email, 400, "The two passwords differ.")
+        return _welcome_form(request, email, 400, "passwords_differ")
     try:
         new = await asyncio.to_thread(made.accounts.accept_invite, token, password)
     except PasswordError as error:
-        return _welcome_form(request, email, 400, str(error).capitalize() + ".")
+        return _welcome_form(request, email, 400, "password_refused", reason=str(error))
     if new is None:
         return _invitation_gone(request)
     response = web.HTTPSeeOther(urls.INBOX)
