@@ -7,6 +7,7 @@ edits; `load_rules()` validates it and names the line of every problem.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Tuple
@@ -18,6 +19,10 @@ from bot.storage.enums import Tier
 # The score is a percentage-like number people compare: always shown within these bounds.
 SCORE_MIN = 0
 SCORE_MAX = 100
+
+# What a rep reads beside each rule that fired, keyed by rule id (not the bands': their reasons
+# are in config/scoring.yml).
+REASONS_FILE = Path(__file__).resolve().parent / "reasons.yml"
 
 TIERS = tuple(tier.value for tier in Tier)
 BAND_FIELDS = {
@@ -103,6 +108,18 @@ class ScoreResult:
         return [hit.as_dict() for hit in self.hits]
 
 
+@functools.cache
+def _reasons() -> Mapping[str, str]:
+    import yaml
+
+    return yaml.safe_load(REASONS_FILE.read_text(encoding="utf-8"))
+
+
+def reason(rule: str, **values: str) -> str:
+    """The words of bot/scoring/reasons.yml for `rule`, with its {names} filled in."""
+    return _reasons()[rule].format(**values)
+
+
 def tier_for(score: int, rules: ScoringRules) -> str:
     if score >= rules.sales_threshold:
         return Tier.SALES_QUALIFIED
@@ -119,16 +136,21 @@ def _is_competitor(domain: str, domains: frozenset) -> bool:
     return any(domain == d or domain.endswith("." + d) for d in domains)
 
 
+def _hit(rule: str, points: int, **values: str) -> RuleHit:
+    return RuleHit(rule, points, reason(rule, **values))
+
+
 def score(facts: LeadFacts, rules: ScoringRules) -> ScoreResult:
     """Score one lead. Pure: same facts and rules, same result."""
     hits: list[RuleHit] = []
 
     # -- fit
     if facts.seniority in rules.seniority and rules.seniority[facts.seniority]:
-        label = facts.seniority.replace("_", "-")
         hits.append(
             RuleHit(
-                f"seniority.{facts.seniority}", rules.seniority[facts.seniority], f"{label} role"
+                f"seniority.{facts.seniority}",
+                rules.seniority[facts.seniority],
+                reason("seniority", seniority=facts.seniority.replace("_", "-")),
             )
         )
     for field_name in BAND_FIELDS:
@@ -142,49 +164,26 @@ def score(facts: LeadFacts, rules: ScoringRules) -> ScoreResult:
                 break
 
     # -- intent
-    if facts.asked_for_demo and rules.intent["asked_for_demo"]:
-        hits.append(
-            RuleHit("intent.asked_for_demo", rules.intent["asked_for_demo"], "asked for a demo")
-        )
-    if facts.asked_for_pricing and rules.intent["asked_for_pricing"]:
-        hits.append(
-            RuleHit(
-                "intent.asked_for_pricing", rules.intent["asked_for_pricing"], "asked about pricing"
-            )
-        )
+    for flag in INTENT_FLAGS:
+        if getattr(facts, flag) and rules.intent[flag]:
+            hits.append(RuleHit(f"intent.{flag}", rules.intent[flag], reason(f"intent.{flag}")))
     urls = [u.lower() for u in (facts.page_url, facts.referrer) if u]
     if any(p in url for url in urls for p in rules.pricing_page_patterns):
-        hits.append(
-            RuleHit("intent.pricing_page", rules.pricing_page_points, "came via the pricing page")
-        )
+        hits.append(_hit("intent.pricing_page", rules.pricing_page_points))
     if facts.utm_medium and facts.utm_medium.strip().lower() in rules.paid_mediums:
         hits.append(
-            RuleHit(
-                "intent.paid_campaign",
-                rules.paid_campaign_points,
-                f"arrived from a paid campaign ({facts.utm_medium})",
-            )
+            _hit("intent.paid_campaign", rules.paid_campaign_points, utm_medium=facts.utm_medium)
         )
 
     # -- negative signals
     if facts.email_free_mail:
-        hits.append(
-            RuleHit("negative.free_mail", rules.negative["free_mail"], "personal email address")
-        )
+        hits.append(_hit("negative.free_mail", rules.negative["free_mail"]))
     if facts.seniority == "student":
-        hits.append(RuleHit("negative.student", rules.negative["student"], "student"))
+        hits.append(_hit("negative.student", rules.negative["student"]))
     if facts.timeline_months is None and facts.timeline_status == "unknown":
-        hits.append(
-            RuleHit(
-                "negative.just_researching",
-                rules.negative["just_researching"],
-                "just researching, no buying timeline",
-            )
-        )
+        hits.append(_hit("negative.just_researching", rules.negative["just_researching"]))
     if _is_competitor(_domain(facts.email), rules.competitor_domains):
-        hits.append(
-            RuleHit("negative.competitor", rules.competitor_points, "email domain of a competitor")
-        )
+        hits.append(_hit("negative.competitor", rules.competitor_points))
 
     hits = [hit for hit in hits if hit.points]
     raw = sum(hit.points for hit in hits)
@@ -333,8 +332,10 @@ def _bands(reader: Reader, fit: Map, name: str, label: str) -> Tuple[Band, ...]:
                     raw.line_of("max"), f"{label} '{band_id}' has min {low} > max {high}"
                 )
         points = reader.integer(raw, "points", f"{label} '{band_id}' points")
-        reason = raw.get("reason") or f"{name.replace('_', ' ')} {band_id.replace('_', ' ')}"
-        band = Band(band_id, low, high, points, str(reason))
+        words = raw.get("reason") or reason(
+            "band", field=name.replace("_", " "), band=band_id.replace("_", " ")
+        )
+        band = Band(band_id, low, high, points, str(words))
         for _, other in bands:
             if _overlap(band, other):
                 raise reader.fail(line, f"{label} '{band_id}' overlaps band '{other.id}'")

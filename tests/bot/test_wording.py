@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 
@@ -313,3 +314,45 @@ def test_web_messages_live_in_the_messages_template() -> None:
     assert page.status == 404
     assert "There is no lead for this conversation (or it was erased)." in page.text
     assert "<title>No such lead" in page.text
+
+
+def test_scoring_reasons_live_in_a_file_keyed_by_rule(tmp_path: Path) -> None:
+    """The reason a rep reads beside a rule that fired is worded by bot/scoring/reasons.yml
+    (bands by config/scoring.yml), not by bot/scoring/rules.py."""
+    from bot.scoring.rules import REASONS_FILE, LeadFacts, load_rules, score
+
+    code = _string_literals(("bot/scoring",))
+    for words in (" role", "asked for a demo", "pricing page", "paid campaign", "personal email"):
+        assert words not in code
+    rules = load_rules(PROJECT_ROOT / "config" / "scoring.yml")
+    facts = LeadFacts(
+        seniority="c_level",
+        company_size=500,
+        timeline_status="unknown",
+        email="jane@rival.example",
+        email_free_mail=True,
+        asked_for_demo=True,
+        asked_for_pricing=True,
+        page_url="https://example.com/pricing",
+        utm_medium="CPC",
+    )
+    assert {hit.rule: hit.reason for hit in score(facts, rules).hits} == {
+        "seniority.c_level": "c-level role",
+        "company_size.mid_market": "mid-market company (200-999)",
+        "intent.asked_for_demo": "asked for a demo",
+        "intent.asked_for_pricing": "asked about pricing",
+        "intent.pricing_page": "came via the pricing page",
+        "intent.paid_campaign": "arrived from a paid campaign (CPC)",
+        "negative.free_mail": "personal email address",
+        "negative.just_researching": "just researching, no buying timeline",
+        "negative.competitor": "email domain of a competitor",
+    }
+    student = score(LeadFacts(seniority="student"), rules).hits
+    assert [(hit.rule, hit.reason) for hit in student] == [("negative.student", "student")]
+    # A band without its own reason in config/scoring.yml is worded by the `band` entry.
+    no_reason = tmp_path / "scoring.yml"
+    text = (PROJECT_ROOT / "config" / "scoring.yml").read_text()
+    no_reason.write_text(text.replace(', reason: "small business (50-199)"', ""))
+    smb = score(LeadFacts(company_size=60), load_rules(no_reason)).hits
+    assert [hit.reason for hit in smb] == ["company size smb"]
+    assert "{field} {band}" in REASONS_FILE.read_text()
