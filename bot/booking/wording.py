@@ -6,14 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from bot.config.wording import text_templates
 
-_env = Environment(
-    loader=FileSystemLoader(str(Path(__file__).resolve().parent / "templates")),
-    autoescape=False,  # plain text; not HTML
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
+_env = text_templates(
+    Path(__file__).resolve().parent / "templates", trim_blocks=True, lstrip_blocks=True
 )
 
 

@@ -25,10 +25,12 @@ Authentication: a private app's access token as `Authorization: Bearer <token>`.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Dict, Mapping, Tuple
 
 import requests
 
+from bot.config.wording import text_templates
 from bot.outbox.delivery import CONNECT_TIMEOUT_S, DeliveryResult
 
 CONTACTS_UPSERT = "/crm/v3/objects/contacts/batch/upsert"
@@ -36,6 +38,7 @@ DEALS = "/crm/v3/objects/deals"
 DEALS_SEARCH = "/crm/v3/objects/deals/search"
 DEAL = "/crm/v3/objects/deals/{deal_id}"
 DEAL_TO_CONTACT = 3  # HubSpot-defined association type: deal -> contact
+_words = text_templates(Path(__file__).resolve().parent / "templates")
 LIFECYCLE = {
     "sales_qualified": "salesqualifiedlead",
     "marketing_qualified": "marketingqualifiedlead",
@@ -66,8 +69,8 @@ def contact_properties(lead: Mapping[str, Any]) -> Dict[str, str]:
 
 
 def deal_properties(lead: Mapping[str, Any], pipeline: str, stage: str) -> Dict[str, str]:
-    who = lead.get("company") or lead.get("name") or "Website visitor"
-    properties = {"dealname": f"{who} (website chat)", "pipeline": pipeline, "dealstage": stage}
+    name = _words.get_template("deal_name.txt").render(lead=lead).strip()
+    properties = {"dealname": name, "pipeline": pipeline, "dealstage": stage}
     if lead.get("budget_usd"):
         properties["amount"] = str(int(lead["budget_usd"]))
     return properties

@@ -8,7 +8,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Tuple
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment
+
+from bot.config.wording import text_templates
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -29,14 +31,8 @@ class Email:
 
 @lru_cache(maxsize=1)
 def _environment() -> Environment:
-    # Plain text: no HTML escaping; an unknown variable is an error, never an empty gap.
-    return Environment(
-        loader=FileSystemLoader(str(TEMPLATES)),
-        autoescape=False,
-        undefined=StrictUndefined,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
+    return text_templates(
+        TEMPLATES, keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True
     )
 
 

@@ -9,15 +9,11 @@ from pathlib import Path
 from typing import Any, Dict, List, Mapping
 
 from babel.dates import format_timedelta
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from bot.config.wording import text_templates
 
 TEMPLATES = Path(__file__).parent / "templates"
-_env = Environment(
-    loader=FileSystemLoader(str(TEMPLATES)),
-    autoescape=False,  # plain-text emails; nothing here is HTML
-    undefined=StrictUndefined,
-    keep_trailing_newline=True,
-)
+_env = text_templates(TEMPLATES, keep_trailing_newline=True)
 
 # Slack's documented limits (api.slack.com/reference/block-kit/blocks).
 HEADER_MAX = 150

@@ -356,3 +356,19 @@ def test_scoring_reasons_live_in_a_file_keyed_by_rule(tmp_path: Path) -> None:
     smb = score(LeadFacts(company_size=60), load_rules(no_reason)).hits
     assert [hit.reason for hit in smb] == ["company size smb"]
     assert "{field} {band}" in REASONS_FILE.read_text()
+
+
+def test_hubspot_deal_names_live_in_a_template() -> None:
+    """The deal a booked meeting makes in HubSpot is named by bot/crm/templates/deal_name.txt."""
+    from bot.crm.hubspot import deal_properties
+
+    assert "website chat" not in _string_literals(("bot/crm",))
+    assert "Website visitor" not in _string_literals(("bot/crm",))
+
+    def name(**lead: str | None) -> str:
+        return deal_properties(lead, "default", "appointmentscheduled")["dealname"]
+
+    assert name(company="Acme <Ltd>", name="Jane") == "Acme <Ltd> (website chat)"
+    assert name(company="", name="Jane Doe") == "Jane Doe (website chat)"
+    assert name(company=None) == "Website visitor (website chat)"
+    assert name() == "Website visitor (website chat)"
