@@ -74,13 +74,14 @@ class ShowMyData(Action):
     ) -> List[EventType]:
         if not session_verified(tracker):
             return cannot_verify(dispatcher)
-        lead = await blocking(services().leads.get, tracker.sender_id)
+        svc = services()
+        lead = await blocking(svc.leads.get, tracker.sender_id)
         if lead is None:
             dispatcher.utter_message(response="utter_my_data_nothing")
         else:
             dispatcher.utter_message(
                 response="utter_my_data",
-                **lead.describe(),
+                **lead.describe(svc.settings.locale),
                 nurture_consent=yes_no(domain, bool(lead.nurture_consent)),
             )
         return []

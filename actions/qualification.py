@@ -322,7 +322,7 @@ class ValidateLeadForm(FormValidationAction):
             dispatcher.utter_message(
                 response="utter_correction_applied",
                 label=QUESTION_LABELS[slot],
-                value=display_value(slot, decision.value),
+                value=display_value(slot, decision.value, svc.settings.locale),
             )
             return {slot: decision.value}
         if decision.kind is Kind.MEETING_CHOICE:
@@ -613,6 +613,6 @@ class ApplyCorrection(Action):
         dispatcher.utter_message(
             response="utter_correction_applied",
             label=QUESTION_LABELS[slot],
-            value=display_value(slot, understood.slot_value),
+            value=display_value(slot, understood.slot_value, svc.settings.locale),
         )
         return [SlotSet(slot, understood.slot_value)]

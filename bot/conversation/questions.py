@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Callable, Dict, Iterator, Mapping
 
+from babel.numbers import format_decimal
+
 from bot import answers
 from bot.answers import Parsed, Status
 from bot.config.responses import phrase
@@ -107,10 +109,11 @@ def status_of(slot_value: Any) -> Status:
     return Status.OK
 
 
-def display_value(slot: str, slot_value: Any) -> str:
+def display_value(slot: str, slot_value: Any, locale: str = "en") -> str:
     """How an answer is shown back to the visitor ("what do you know about me?", corrections)
     and to reps as what the assistant understood; the words are domain.yml's
-    `utter_phrase_*` responses, so both read the same wording."""
+    `utter_phrase_*` responses, so both read the same wording, and numbers are written the
+    way `locale` (Settings.locale, LOCALE) writes them ("2,500" in English, "2.500" in German)."""
     if slot_value is None or slot_value == SKIPPED:
         return phrase("not_given")
     if slot_value == DECLINED:
@@ -120,11 +123,17 @@ def display_value(slot: str, slot_value: Any) -> str:
     if slot == "company_size":
         count = int(slot_value)
         return (
-            phrase("company_size_one") if count == 1 else phrase("company_size", count=f"{count:,}")
+            phrase("company_size_one")
+            if count == 1
+            else phrase("company_size", count=format_decimal(count, locale=locale))
         )
     if slot == "budget":
         amount = int(slot_value)
-        return phrase("budget_none") if amount == 0 else phrase("budget", amount=f"{amount:,}")
+        return (
+            phrase("budget_none")
+            if amount == 0
+            else phrase("budget", amount=format_decimal(amount, locale=locale))
+        )
     if slot == "timeline":
         months = int(slot_value)
         if months == 0:

@@ -230,18 +230,18 @@ class LeadRecord:
         values = {**self.to_export(), "lead_id": self.public_id, "source_page": self.source_page}
         return [_cell(values.get(name)) for name in CSV_FIELDS]
 
-    def understood(self, slot: str) -> str:
+    def understood(self, slot: str, locale: str = "en") -> str:
         """What the bot made of one answer, worded as the visitor reads it back."""
         answer = self.answers.get(slot)
         value = getattr(self, ANSWER_VALUES[slot])
         if answer is not None and answer.status in ("declined", "unknown"):
             value = answer.status
-        return display_value(slot, value)
+        return display_value(slot, value, locale)
 
-    def describe(self) -> Dict[str, str]:
+    def describe(self, locale: str = "en") -> Dict[str, str]:
         """The visitor's answers, as text, for "what do you know about me?" (the follow-up
         consent is worded there, from domain.yml: actions/privacy.py)."""
-        return {slot: self.understood(slot) for slot in QUESTIONS}
+        return {slot: self.understood(slot, locale) for slot in QUESTIONS}
 
     def answered_slots(self) -> List[str]:
         """The questions answered, in the order they are asked (unknown ones last)."""

@@ -124,6 +124,11 @@ def test_answer_read_backs_live_in_the_domain() -> None:
     assert display_value("budget", 120000) == "$120,000 per year"
     assert display_value("company_size", 1) == "1 person"
     assert display_value("company_size", 2500) == "2,500 people"
+    assert display_value("company_size", 1234567, "en") == "1,234,567 people"
+    assert display_value("budget", 2500, "de_DE") == "$2.500 per year"  # LOCALE's digits
+    assert "{:,}" not in code and ":,}" not in "".join(
+        p.read_text() for p in (PROJECT_ROOT / "bot").rglob("*.py")
+    )
     assert display_value("timeline", 3) == "in about 3 months"
     assert display_value("timeline", "unknown") == "just researching"
     assert display_value("budget", "declined") == "prefer not to say"
