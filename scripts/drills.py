@@ -51,6 +51,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.e2e.mail import MailSink  # noqa: E402
+from tests.e2e.postgres import PrivatePostgres  # noqa: E402
 from tests.e2e.stack import Stack, free_port, start_stack, stop_stack  # noqa: E402
 
 BOOKED = "You're booked"
@@ -76,51 +77,6 @@ def apology_texts() -> List[str]:
 
 
 # -- private services ------------------------------------------------------------------------
-class PrivatePostgres:
-    """A throw-away PostgreSQL cluster (Debian's initdb/pg_ctl) on a free port."""
-
-    def __init__(self, folder: Path) -> None:
-        bins = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"))
-        if not bins:
-            raise RuntimeError("PostgreSQL server binaries not found (/usr/lib/postgresql/*/bin)")
-        self.bin = bins[-1].parent
-        self.folder = folder
-        self.data = folder / "data"
-        self.port = free_port()
-        self.user = "postgres" if os.geteuid() == 0 else None
-
-    def _run(self, *command: str) -> None:
-        prefix = ["runuser", "-u", self.user, "--"] if self.user else []
-        subprocess.run([*prefix, *command], check=True, capture_output=True, timeout=120)
-
-    def start(self) -> PrivatePostgres:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        if self.user:
-            shutil.chown(self.folder, self.user, self.user)
-        self._run(str(self.bin / "initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres")
-        self._pg_ctl("start")
-        return self
-
-    def _pg_ctl(self, action: str, *extra: str) -> None:
-        options = f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1"
-        self._run(
-            str(self.bin / "pg_ctl"), "-D", str(self.data), "-o", options, "-w",
-            "-l", str(self.folder / "log"), *extra, action,
-        )  # fmt: skip
-
-    def restart(self) -> None:
-        self._pg_ctl("restart", "-m", "fast")
-
-    def stop(self) -> None:
-        try:
-            self._pg_ctl("stop", "-m", "immediate")
-        except subprocess.SubprocessError:
-            pass
-
-    def url(self, database: str, driver: str = "postgresql+psycopg2") -> str:
-        return f"{driver}://postgres@127.0.0.1:{self.port}/{database}"
-
-
 class PrivateRedis:
     def __init__(self) -> None:
         self.port = free_port()
@@ -456,6 +412,7 @@ def main() -> int:
     parser.add_argument("--outage-seconds", type=float, help="SMTP/webhook down (600; short 25)")
     parser.add_argument("--think", type=float, default=2.0, help="seconds between messages")
     parser.add_argument("--out", default=str(ROOT / "reports" / "drills.md"))
+    parser.add_argument("--logs", help="copy the stack's and PostgreSQL's logs into this folder")
     args = parser.parse_args()
     short = args.short
     visitors = args.visitors or (20 if short else 100)
@@ -656,6 +613,12 @@ def main() -> int:
         finally:
             if stack is not None and stack.process.poll() is None:
                 stop_stack(stack)
+            if args.logs:
+                keep = Path(args.logs)
+                keep.mkdir(parents=True, exist_ok=True)
+                for log in (tmp / "stack" / "stack.log", tmp / "pg" / "log"):
+                    if log.exists():
+                        shutil.copy(log, keep / f"{log.parent.name}-{log.name}")
             mail.stop()
             webhooks.stop()
             redis.stop()
