@@ -3,7 +3,8 @@
 An empty message or one too long to be a chat message is turned into an intent payload, so
 the visitor gets a clear answer from the domain's responses (and the form asks its question
 again) instead of silence, and a megabyte of text never reaches the NLU pipeline. A turn that
-produced no reply at all (the action server or the database is down) gets an apology.
+produced no reply at all (the action server or the database is down), or whose conversation
+could not be saved, gets an apology.
 
 Unlike Rasa's RestInput, whose blueprint this replaces:
 
@@ -52,6 +53,7 @@ from bot.leads.sessions import SENDER_PATTERN as MINTED_SENDER
 from bot.leads.sessions import SESSION_METADATA_KEY
 from bot.runtime.privacy_log import remember_message
 from rasa_ext import paused
+from rasa_ext.tracker_store import not_saved
 
 log = logging.getLogger(__name__)
 
@@ -206,13 +208,23 @@ def never_silent(
     """Wraps Rasa's message handler so a turn that produced no reply gets `no_reply_text`.
 
     Every turn of this bot answers something; no answer means a part is down (the action
-    server, the database): say so rather than leave the visitor waiting. The exception is a
+    server, the database): say so rather than leave the visitor waiting. A turn that could not
+    be saved (rasa_ext/tracker_store.py, `TurnNotSaved`) gets only the apology. The exception is a
     conversation a person has taken over (rasa_ext/paused.py): there the bot is silent.
     """
 
     async def handle(message: UserMessage) -> None:
         try:
             await on_new_message(message)
+        except Exception as error:
+            channel = message.output_channel
+            if not_saved(error) and isinstance(channel, CollectingOutputChannel):
+                # The turn ran (the action server may have stored an answer) but the
+                # conversation doesn't remember it: its replies would tell the visitor it
+                # went through. The apology asks them to say it again, and the retry runs
+                # on the conversation as it is stored (answers are stored idempotently).
+                channel.messages.clear()
+            raise
         finally:
             channel = message.output_channel
             if (

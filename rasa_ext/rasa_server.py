@@ -10,7 +10,9 @@ before Rasa imports anything:
   errors (unknown path, wrong method, too large) are JSON like every other answer;
 - the HTTP API requires the token (`--auth-token`, from RASA_AUTH_TOKEN or generated into
   var/), added here so it never appears on a command line (`ps`) or in the endpoints file;
-- per-turn costs measured in reports/profile.md are removed (rasa_ext/speedups.py).
+- per-turn costs measured in reports/profile.md are removed (rasa_ext/speedups.py);
+- a tracker store that fails to read or save fails the turn, instead of Rasa's silent fallback
+  to an empty or a forgotten conversation (rasa_ext/tracker_store.py, `StrictTrackerStore`).
 """
 
 from __future__ import annotations
@@ -55,6 +57,9 @@ def main() -> None:
     from rasa_ext.speedups import install as install_speedups
 
     install_speedups()
+    from rasa_ext.tracker_store import install_strict_wrapper
+
+    install_strict_wrapper()
     from rasa.__main__ import main as rasa_main
 
     rasa_main()

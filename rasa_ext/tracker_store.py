@@ -17,6 +17,17 @@ what to publish (reports/profile.md measures it). This store:
   round trip per event;
 - runs the SQL in a thread, so a slow database never stalls every other conversation.
 
+Rasa wraps every tracker store in `FailSafeTrackerStore`, which hides a failing database: a read
+that fails answers "no such conversation" (the turn then runs on a new, empty tracker: a
+correction is "nothing to correct yet", the next answer goes nowhere, the visitor is not told)
+and a save that fails goes to a per-process memory store nobody reads (the visitor is told the
+turn's replies while the conversation forgets it; the action server's writes stay). Both were
+seen in the drills' PostgreSQL restart (scripts/drills.py, drill (b): a visitor told "booked"
+whose correction never reached the lead). `install_strict_wrapper()` replaces that wrapper with
+`StrictTrackerStore`, which raises instead (`TrackerUnavailable`, `TurnNotSaved`): the turn fails,
+the channel (rasa_ext/channels.py) answers it with the apology alone, and the visitor's retry runs
+it again on the conversation as it is stored.
+
 When a turn ran `action_forget_me` and the erasure succeeded, the conversation's stored events
 are deleted instead of saved. This must happen here, at save time: if the action deleted them
 itself, Rasa would write the whole in-memory conversation back right after the action returned.
@@ -36,9 +47,10 @@ from dataclasses import dataclass
 from typing import Any, Dict, Iterable, List, Tuple
 
 import sqlalchemy as sa
-from rasa.core.tracker_store import SQLTrackerStore
+from rasa.core.tracker_store import FailSafeTrackerStore, SQLTrackerStore
 from rasa.shared.core.events import ActionExecuted, BotUttered, Event
 from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.exceptions import RasaException
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
 from bot.storage.engine import sqlite_pragmas
@@ -259,3 +271,58 @@ class ErasableSQLTrackerStore(SQLTrackerStore):
             session.commit()
         # Only a count: the sender id would tie this log line to the person.
         logger.info("Erased a conversation's stored events (%d events).", deleted)
+
+
+class TrackerUnavailable(RasaException):
+    """The tracker store could not read or save a conversation: the turn must fail, visibly."""
+
+
+class TurnNotSaved(TrackerUnavailable):
+    """A turn ran but its events could not be saved: what it said must not stand."""
+
+
+class StrictTrackerStore(FailSafeTrackerStore):
+    """Rasa's `FailSafeTrackerStore` without its fallbacks: a read or save that fails raises.
+
+    Only the error's type is logged (the message of a database error can quote the row).
+    """
+
+    async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
+        try:
+            return await self._tracker_store.retrieve(sender_id)
+        except Exception as error:
+            logger.error("The tracker store failed to read: %s", type(error).__name__)
+            raise TrackerUnavailable("the conversation could not be read") from error
+
+    async def retrieve_full_tracker(self, sender_id: str) -> DialogueStateTracker | None:
+        try:
+            return await self._tracker_store.retrieve_full_tracker(sender_id)
+        except Exception as error:
+            logger.error("The tracker store failed to read: %s", type(error).__name__)
+            raise TrackerUnavailable("the conversation could not be read") from error
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        try:
+            await self._tracker_store.save(tracker)
+        except Exception as error:
+            logger.error("The tracker store failed to save a turn: %s", type(error).__name__)
+            raise TurnNotSaved("the turn could not be saved") from error
+
+
+def install_strict_wrapper() -> None:
+    """Make Rasa's agent wrap its tracker store in `StrictTrackerStore` (idempotent); call
+    before the server loads its agent."""
+    import rasa.core.agent
+
+    rasa.core.agent.FailSafeTrackerStore = StrictTrackerStore  # type: ignore[misc]
+
+
+def not_saved(error: BaseException | None) -> bool:
+    """Whether `error`, or one it happened during, is a turn that could not be saved."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, TurnNotSaved):
+            return True
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return False

@@ -1,0 +1,176 @@
+"""The tracker store failing for one turn, on a real PostgreSQL (the drills' PostgreSQL restart,
+aimed at the turn that matters): the visitor corrects an answer ("actually we're 500 people")
+just as the conversation can't be read, or can't be saved.
+
+Rasa's `FailSafeTrackerStore` used to hide both: a failed read ran the turn on a new, empty
+conversation ("There's nothing to correct yet", no apology, so the visitor moved on and was
+booked with the old answer stored: drill (b) of scripts/drills.py, "correct: company size 200");
+a failed save answered normally while the conversation forgot the turn. Now the turn gets the
+apology and the visitor's retry applies the correction to the lead and the conversation alike.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+import sqlalchemy as sa
+
+from tests.e2e.postgres import PrivatePostgres, server_binaries
+from tests.e2e.stack import Conversation, Stack, start_stack, stop_stack
+
+pytestmark = pytest.mark.e2e
+
+APOLOGY = "trouble on my side"  # utter_temporarily_unavailable
+BOOKED = "You're booked"
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[PrivatePostgres]:
+    if server_binaries() is None:
+        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) not installed")
+    folder = Path(tempfile.mkdtemp(prefix="leadbot-tracker-faults-"))
+    folder.chmod(0o755)  # initdb runs as postgres when we are root
+    server = PrivatePostgres(folder / "pg").start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def pg_stack(postgres: PrivatePostgres) -> Iterator[Stack]:
+    """The stack with Rasa's tracker store (and the leads) on the private PostgreSQL."""
+    from bot.runtime.production import ensure_database
+
+    database_url, tracker_url = postgres.url("leadbot"), postgres.url("leadbot_tracker")
+    ensure_database(database_url)
+    ensure_database(tracker_url)
+    folder = Path(postgres.folder).parent / "stack"
+    folder.mkdir()
+    stack = start_stack(folder, {"DATABASE_URL": database_url, "TRACKER_STORE_URL": tracker_url})
+    try:
+        yield stack
+    finally:
+        stop_stack(stack)
+
+
+@pytest.fixture(scope="module")
+def admin(postgres: PrivatePostgres) -> Iterator[sa.engine.Engine]:
+    engine = sa.create_engine(postgres.url("postgres"), isolation_level="AUTOCOMMIT", future=True)
+    yield engine
+    engine.dispose()
+
+
+@contextmanager
+def tracker_database_unreachable(admin: sa.engine.Engine) -> Iterator[None]:
+    """No connection to the tracker store's database, open ones cut (as in a restart)."""
+    with admin.connect() as connection:
+        connection.execute(sa.text("ALTER DATABASE leadbot_tracker ALLOW_CONNECTIONS false"))
+        connection.execute(
+            sa.text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = 'leadbot_tracker'"
+            )
+        )
+    try:
+        yield
+    finally:
+        with admin.connect() as connection:
+            connection.execute(sa.text("ALTER DATABASE leadbot_tracker ALLOW_CONNECTIONS true"))
+
+
+@contextmanager
+def events_refused(postgres: PrivatePostgres, sender: str) -> Iterator[None]:
+    """The tracker store can read this conversation but not save its events."""
+    engine = sa.create_engine(
+        postgres.url("leadbot_tracker"), isolation_level="AUTOCOMMIT", future=True
+    )
+    with engine.connect() as connection:
+        connection.execute(
+            sa.text(
+                "CREATE FUNCTION refuse_events() RETURNS trigger AS $$ BEGIN "
+                "RAISE EXCEPTION 'refused by the test'; END $$ LANGUAGE plpgsql"
+            )
+        )
+        connection.execute(
+            sa.text(
+                "CREATE TRIGGER refuse_events BEFORE INSERT ON events FOR EACH ROW "
+                f"WHEN (NEW.sender_id = '{sender}') EXECUTE FUNCTION refuse_events()"
+            )
+        )
+    try:
+        yield
+    finally:
+        with engine.connect() as connection:
+            connection.execute(sa.text("DROP TRIGGER refuse_events ON events"))
+            connection.execute(sa.text("DROP FUNCTION refuse_events()"))
+        engine.dispose()
+
+
+def up_to_company_size(chat: Conversation) -> None:
+    chat.reply("I'd like a demo")
+    chat.reply("yes")
+    chat.reply("no")
+    for text in (
+        "Tess Tracker",
+        "tess@tracker.example.com",
+        "Director of IT",
+        "Tracker Corp",
+        "about 200 people",
+    ):
+        chat.reply(text)
+    assert chat.lead()["company_size"] == 200
+
+
+def book(chat: Conversation) -> None:
+    chat.reply("50k a year")
+    chat.reply("in 3 months")
+    assert BOOKED in chat.click(payload_prefix="/choose_meeting"), chat.transcript
+
+
+def stored_slot(stack: Stack, sender: str, slot: str) -> object:
+    """The slot's value in the conversation as the tracker store has it."""
+    values = [
+        event.get("value")
+        for event in stack.tracker_events(sender)
+        if event.get("event") == "slot" and event.get("name") == slot
+    ]
+    return values[-1] if values else None
+
+
+def test_a_correction_while_the_conversation_cannot_be_read(
+    pg_stack: Stack, admin: sa.engine.Engine
+) -> None:
+    chat = pg_stack.conversation()
+    up_to_company_size(chat)
+    with tracker_database_unreachable(admin):
+        reply = chat.reply("actually we're 500 people")
+    # Not "There's nothing to correct yet" from an empty conversation: the visitor is asked
+    # to say it again, and the retry is applied.
+    assert APOLOGY in reply, chat.transcript
+    assert "500" in chat.reply("actually we're 500 people"), chat.transcript
+    book(chat)
+    assert chat.lead()["company_size"] == 500
+    assert stored_slot(pg_stack, chat.sender, "company_size") == 500
+
+
+def test_a_correction_whose_turn_cannot_be_saved(
+    pg_stack: Stack, postgres: PrivatePostgres
+) -> None:
+    chat = pg_stack.conversation()
+    up_to_company_size(chat)
+    with events_refused(postgres, chat.sender):
+        reply = chat.reply("actually we're 500 people")
+    # The action server stored 500, but the conversation doesn't remember the turn: telling
+    # the visitor it went through would leave lead and conversation disagreeing.
+    assert APOLOGY in reply and "500" not in reply, chat.transcript
+    assert "500" in chat.reply("actually we're 500 people"), chat.transcript
+    book(chat)
+    assert chat.lead()["company_size"] == 500
+    assert stored_slot(pg_stack, chat.sender, "company_size") == 500
