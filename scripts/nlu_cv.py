@@ -34,9 +34,10 @@ from typing import Any, Dict, List, Mapping, Sequence, Tuple
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # config.yml names components in rasa_ext/
 
+from scripts.nlu_thresholds import check_thresholds, load_thresholds, verdict  # noqa: E402
+
 CONFIG = ROOT / "config.yml"
 NLU_DATA = ROOT / "data" / "nlu"
-THRESHOLDS = ROOT / "tests" / "nlu" / "thresholds.json"
 OUT = ROOT / "reports" / "nlu"
 SEED = 42
 # The keys of a classification report that are averages, not labels.
@@ -81,11 +82,7 @@ def failures(summary: Mapping[str, Any], thresholds: Mapping[str, float]) -> Lis
             "min_cv_entity_macro_f1",
         ),
     ]
-    return [
-        f"{label} {value:.4f} < {thresholds[key]}"
-        for label, value, key in checks
-        if value is not None and key in thresholds and value < thresholds[key]
-    ]
+    return check_thresholds(checks, thresholds, digits=4)
 
 
 def shown(path: Path) -> str:
@@ -252,7 +249,7 @@ def main() -> int:
 
     configure_structlog(logging.WARNING)  # no debug line per parsed message
     logging.getLogger("rasa").setLevel(logging.ERROR)
-    thresholds = json.loads(THRESHOLDS.read_text())
+    thresholds = load_thresholds()
 
     if args.report_only:
         summary = json.loads((args.out / "cross-validation.json").read_text())
@@ -281,12 +278,7 @@ def main() -> int:
         f" macro-F1 {summary['entity_macro_f1']}; {summary['seconds'] / 60:.1f} min;"
         f" report: {args.out}/cross-validation.md"
     )
-    failed = failures(summary, thresholds)
-    if failed:
-        print("NLU cross-validation below threshold: " + "; ".join(failed), file=sys.stderr)
-        return 1
-    print("NLU cross-validation: OK")
-    return 0
+    return verdict("NLU cross-validation", failures(summary, thresholds))
 
 
 if __name__ == "__main__":

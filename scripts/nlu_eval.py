@@ -40,10 +40,10 @@ sys.path.insert(0, str(ROOT))
 
 from bot.config.settings import Settings  # noqa: E402
 from bot.runtime.model import ensure_model  # noqa: E402
+from scripts.nlu_thresholds import check_thresholds, load_thresholds, verdict  # noqa: E402
 
 HOLDOUT = ROOT / "tests" / "nlu" / "holdout.yml"
 INFORMAL = ROOT / "tests" / "nlu" / "heldout_informal.yml"
-THRESHOLDS = ROOT / "tests" / "nlu" / "thresholds.json"
 PUBLIC_SET = ROOT.parent / "shared" / "eval" / "hwu64_behaviours.tsv"
 OUT = ROOT / "reports" / "nlu"
 
@@ -296,7 +296,7 @@ def main() -> int:
     logging.getLogger("rasa").setLevel(logging.ERROR)
     model = args.model or ensure_model(Settings.from_env().model_dir)
     out.mkdir(parents=True, exist_ok=True)
-    thresholds = json.loads(THRESHOLDS.read_text())
+    thresholds = load_thresholds()
 
     holdout, rows = holdout_report(model, HOLDOUT, out)
     print(f"{'intent':<18} {'prec':>5} {'rec':>5} {'f1':>5} {'n':>4}")
@@ -365,16 +365,7 @@ def main() -> int:
             ("public macro-F1", public["scores"]["macro"]["f1"], "min_public_macro_f1"),
             ("public out_of_scope F1", public["scores"]["out_of_scope"]["f1"], "min_public_oos_f1"),
         ]
-    failures = [
-        f"{label} {value:.3f} < {thresholds[key]}"
-        for label, value, key in checks
-        if value is not None and key in thresholds and value < thresholds[key]
-    ]
-    if failures:
-        print("NLU evaluation below threshold: " + "; ".join(failures), file=sys.stderr)
-        return 1
-    print("NLU evaluation: OK")
-    return 0
+    return verdict("NLU evaluation", check_thresholds(checks, thresholds))
 
 
 if __name__ == "__main__":
