@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Tuple
 
 from bot.answers._text import (
     is_question,
@@ -117,16 +118,30 @@ def _looks_like_name(name: str) -> bool:
     return len(name.split()) <= MAX_NAME_WORDS
 
 
+_ANONYMOUS = re.compile(r"(?i)anon(ymous)?\.?\Z")  # matched from the start: the whole answer
+_STEALTH = re.compile(r"(?is).*?\bstealth\b")  # a company in stealth mode: won't say
+
+
+def _free_text(
+    text: str, declines: re.Pattern[str], error: str, whole_no: bool = False
+) -> Tuple[str, str, Parsed[str] | None]:
+    """What a name and a company answer go through first: the shared screen, a way of declining
+    of their own (`declines`, matched from the start), a question or a request instead of an
+    answer (`error`). Returns the screened text, that text without emoji and pictographs, and
+    the verdict if there is one already (then the rest is not read)."""
+    text, verdict = screen(text, free_text=True, whole_no=whole_no)
+    if verdict is None and declines.match(text):
+        verdict = DECLINED
+    if verdict is None and (is_question(text) or is_request(text)):
+        verdict = invalid(error)
+    return text, "".join(c for c in text if unicodedata.category(c) not in _SYMBOLS), verdict
+
+
 def parse_name(text: str) -> Parsed[str]:
     """The visitor's name, without "my name is" and "thanks", title-cased if typed in one case."""
-    text, verdict = screen(text, free_text=True, whole_no=True)
+    text, name, verdict = _free_text(text, _ANONYMOUS, "not_a_name", whole_no=True)
     if verdict is not None:
         return verdict
-    if re.fullmatch(r"(?i)anon(ymous)?\.?", text):
-        return DECLINED
-    if is_question(text) or is_request(text):
-        return invalid("not_a_name")
-    name = "".join(c for c in text if unicodedata.category(c) not in _SYMBOLS)
     name = _cut_tail(_NAME_TAIL.sub("", _strip_around(name.strip(), _NAME_LEAD)).strip())
     name = _strip_final_dot(name)
     if not name:  # only emoji, or only "my name is"
@@ -190,15 +205,10 @@ def _strip_company_punctuation(name: str) -> str:
 
 def parse_company(text: str) -> Parsed[str]:
     """The company's name as typed ("ACME GmbH", "globex"); freelancers get "Self-employed"."""
-    text, verdict = screen(text, free_text=True)
+    text, name, verdict = _free_text(text, _STEALTH, "not_a_company")
     if verdict is not None:
         return verdict
-    if re.search(r"(?i)\bstealth\b", text):
-        return DECLINED
-    if is_question(text) or is_request(text):
-        return invalid("not_a_company")
-    name = "".join(c for c in text if unicodedata.category(c) not in _SYMBOLS).strip()
-    name = _strip_around(name, _COMPANY_LEAD)
+    name = _strip_around(name.strip(), _COMPANY_LEAD)
     called = _CALLED.search(name)
     if called:
         name = called.group("name")
