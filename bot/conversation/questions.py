@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Callable, Dict, Iterator, Mapping
+from typing import Any, Callable, Dict, Iterator, Mapping, Tuple
 
 from babel.numbers import format_decimal
 
@@ -109,6 +109,15 @@ def status_of(slot_value: Any) -> Status:
     return Status.OK
 
 
+# A number answer read back: utter_phrase_<slot> with the number under the phrase's name for it
+# (grouped as the locale writes it: "2,500"), or a phrase of its own for some values.
+_NUMBER_WORDS: Mapping[str, Tuple[str, bool, Mapping[int, str]]] = {
+    "company_size": ("count", True, {1: "company_size_one"}),
+    "budget": ("amount", True, {0: "budget_none"}),
+    "timeline": ("months", False, {0: "timeline_now", 1: "timeline_one"}),
+}
+
+
 def display_value(slot: str, slot_value: Any, locale: str = "en") -> str:
     """How an answer is shown back to the visitor ("what do you know about me?", corrections)
     and to reps as what the assistant understood; the words are domain.yml's
@@ -120,25 +129,14 @@ def display_value(slot: str, slot_value: Any, locale: str = "en") -> str:
         return phrase("declined")
     if slot_value == UNKNOWN:
         return phrase("unknown_timeline" if slot == "timeline" else "unknown")
-    if slot == "company_size":
-        count = int(slot_value)
-        return (
-            phrase("company_size_one")
-            if count == 1
-            else phrase("company_size", count=format_decimal(count, locale=locale))
+    if slot in _NUMBER_WORDS:
+        name, grouped, own = _NUMBER_WORDS[slot]
+        number = int(slot_value)
+        if number in own:
+            return phrase(own[number])
+        return phrase(
+            slot, **{name: format_decimal(number, locale=locale) if grouped else str(number)}
         )
-    if slot == "budget":
-        amount = int(slot_value)
-        return (
-            phrase("budget_none")
-            if amount == 0
-            else phrase("budget", amount=format_decimal(amount, locale=locale))
-        )
-    if slot == "timeline":
-        months = int(slot_value)
-        if months == 0:
-            return phrase("timeline_now")
-        return phrase("timeline_one") if months == 1 else phrase("timeline", months=str(months))
     return str(slot_value)
 
 
