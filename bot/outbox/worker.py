@@ -36,13 +36,6 @@ class WorkerReport:
     failed: int = 0
     calendars_refreshed: int = 0
 
-    def add(self, other: WorkerReport) -> None:
-        self.nurture_queued += other.nurture_queued
-        self.delivered += other.delivered
-        self.retrying += other.retrying
-        self.failed += other.failed
-        self.calendars_refreshed += other.calendars_refreshed
-
 
 @dataclass(eq=False, repr=False)
 class Worker:
