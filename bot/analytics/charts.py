@@ -9,10 +9,12 @@ otherwise share ids such as `figure_1`, and a `url(#...)` could point into the w
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 import xml.etree.ElementTree as ET
-from typing import Dict
+from pathlib import Path
+from typing import Any, Dict, Mapping
 
 import matplotlib
 
@@ -22,6 +24,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from bot.analytics.funnel import STEP_NAMES, FunnelReport  # noqa: E402
 
 _BLUE, _GREY, _ORANGE = "#2563eb", "#9ca3af", "#f59e0b"
+WORDS_FILE = Path(__file__).resolve().parent / "chart_words.yml"
 
 _SVG = "http://www.w3.org/2000/svg"
 _XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
@@ -78,6 +81,18 @@ def _svg(figure, name: str) -> str:  # type: ignore[no-untyped-def]
     return inline_svg(svg[svg.index("<svg") :], name)  # no XML prolog and doctype in HTML
 
 
+@functools.cache
+def _words() -> Mapping[str, str]:
+    import yaml
+
+    return yaml.safe_load(WORDS_FILE.read_text(encoding="utf-8"))
+
+
+def _say(name: str, **values: Any) -> str:
+    """A chart's words (bot/analytics/chart_words.yml), with its {names} filled in."""
+    return _words()[name].format(**values)
+
+
 def funnel_chart(report: FunnelReport) -> str:
     """Horizontal bars: conversations reaching each step, with the share of those who opened."""
     names = list(STEP_NAMES)
@@ -90,12 +105,12 @@ def funnel_chart(report: FunnelReport) -> str:
         axes.text(
             bar.get_width(),
             bar.get_y() + bar.get_height() / 2,
-            f" {count} ({100 * count / top:.0f} %)",
+            _say("funnel_share", count=count, percent=f"{100 * count / top:.0f}"),
             va="center",
             fontsize=8,
         )
-    axes.set_xlabel("conversations")
-    axes.set_title("Funnel")
+    axes.set_xlabel(_say("funnel_axis"))
+    axes.set_title(_say("funnel_title"))
     axes.spines[["top", "right"]].set_visible(False)
     return _svg(figure, "funnel")
 
@@ -105,8 +120,9 @@ def daily_chart(report: FunnelReport) -> str:
     days = list(report.daily)
     figure, axes = plt.subplots(figsize=(7, 2.6))
     for step, colour in (("opened", _GREY), ("consented", _BLUE), ("booked", _ORANGE)):
-        axes.plot(days, [report.daily[d][step] for d in days], marker="o", label=step, color=colour)
-    axes.set_title("Per day")
+        counts = [report.daily[d][step] for d in days]
+        axes.plot(days, counts, marker="o", label=_say(f"daily_{step}"), color=colour)
+    axes.set_title(_say("daily_title"))
     axes.legend(frameon=False, fontsize=8)
     axes.tick_params(axis="x", labelrotation=45, labelsize=7)
     axes.spines[["top", "right"]].set_visible(False)
@@ -121,11 +137,19 @@ def questions_chart(report: FunnelReport) -> str:
     reask = [100 * (stats[q]["reask_rate"] or 0) for q in names]
     figure, axes = plt.subplots(figsize=(7, 2.8))
     positions = range(len(names))
-    axes.bar([p - 0.2 for p in positions], drop, width=0.4, label="dropped off", color=_ORANGE)
-    axes.bar([p + 0.2 for p in positions], reask, width=0.4, label="re-asked", color=_BLUE)
+    axes.bar(
+        [p - 0.2 for p in positions],
+        drop,
+        width=0.4,
+        label=_say("questions_dropped"),
+        color=_ORANGE,
+    )
+    axes.bar(
+        [p + 0.2 for p in positions], reask, width=0.4, label=_say("questions_reasked"), color=_BLUE
+    )
     axes.set_xticks(list(positions), [q.replace("_", " ") for q in names], fontsize=8)
-    axes.set_ylabel("% of visitors asked")
-    axes.set_title("Questions")
+    axes.set_ylabel(_say("questions_axis"))
+    axes.set_title(_say("questions_title"))
     axes.legend(frameon=False, fontsize=8)
     axes.spines[["top", "right"]].set_visible(False)
     return _svg(figure, "questions")

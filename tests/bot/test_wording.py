@@ -377,3 +377,14 @@ def test_hubspot_deal_names_live_in_a_template() -> None:
     assert name(company="", name="Jane Doe") == "Jane Doe (website chat)"
     assert name(company=None) == "Website visitor (website chat)"
     assert name() == "Website visitor (website chat)"
+
+
+def test_chart_words_live_in_a_file() -> None:
+    """The funnel charts' titles, axes and legends are worded by bot/analytics/chart_words.yml."""
+    from bot.analytics.charts import _say
+
+    code = _string_literals(("bot/analytics",))
+    for words in ("Per day", "dropped off", "% of visitors", "conversations"):
+        assert words not in code
+    assert _say("funnel_share", count=3, percent="75") == " 3 (75 %)"
+    assert _say("daily_title") == "Per day"
