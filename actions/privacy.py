@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import abc
 from typing import Any, Dict, List
 
 from rasa_sdk import Action, Tracker
@@ -33,7 +34,27 @@ def cannot_verify(dispatcher: CollectingDispatcher) -> List[EventType]:
     return []
 
 
-class ForgetMe(Action):
+class VerifiedAction(Action, abc.ABC):
+    """An action on the visitor's own data ("forget me", "what do you know about me?"): it
+    runs only when the channel verified the visitor's session, otherwise the visitor is told
+    it can't be done here. Abstract, so the SDK registers only its subclasses."""
+
+    @guarded
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[EventType]:
+        if not session_verified(tracker):
+            return cannot_verify(dispatcher)
+        return await self.verified(dispatcher, tracker, domain)
+
+    @abc.abstractmethod
+    async def verified(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[EventType]:
+        """`run` for a verified session."""
+
+
+class ForgetMe(VerifiedAction):
     """Erases everything stored about the conversation, all or nothing (bot/leads/erasure.py).
 
     Only with a verified visitor session. On success the reply carries the `erased` marker:
@@ -44,12 +65,9 @@ class ForgetMe(Action):
     def name(self) -> str:
         return "action_forget_me"
 
-    @guarded
-    async def run(
+    async def verified(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[EventType]:
-        if not session_verified(tracker):
-            return cannot_verify(dispatcher)
         try:
             await blocking(services().eraser.erase, tracker.sender_id)
         except ErasureFailed:  # nothing was erased (bot/leads/erasure.py): say so, never "done"
@@ -64,16 +82,15 @@ class ForgetMe(Action):
         return [AllSlotsReset()]
 
 
-class ShowMyData(Action):
+class ShowMyData(VerifiedAction):
+    """What is stored about the visitor, worded as they read their answers back."""
+
     def name(self) -> str:
         return "action_show_my_data"
 
-    @guarded
-    async def run(
+    async def verified(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[EventType]:
-        if not session_verified(tracker):
-            return cannot_verify(dispatcher)
         svc = services()
         lead = await blocking(svc.leads.get, tracker.sender_id)
         if lead is None:

@@ -13,9 +13,10 @@ a re-ask that replaces the question is named in slot `reask_response` (rasa_ext/
 
 from __future__ import annotations
 
+import functools
 from contextvars import ContextVar
 from datetime import datetime, timezone
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Tuple
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -51,6 +52,7 @@ from bot.conversation.dialogue import (
 from bot.conversation.outcomes import Signals
 from bot.conversation.questions import (
     DECLINED,
+    FORM_SLOTS,
     QUESTION_LABELS,
     QUESTIONS,
     SKIPPED,
@@ -195,7 +197,12 @@ class ValidateLeadForm(FormValidationAction):
         domain: DomainDict,
     ) -> List[str]:
         """The questions and their order come from bot/conversation."""
-        return required_slots(tracker.slots)
+        return self.slots_in_order(tracker.slots)
+
+    @staticmethod
+    def slots_in_order(slots: Dict[str, Any]) -> List[str]:
+        """lead_form's questions, in the order they are asked, given the answers so far."""
+        return required_slots(slots)
 
     async def next_requested_slot(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -206,90 +213,33 @@ class ValidateLeadForm(FormValidationAction):
         missing = (slot for slot in required if tracker.slots.get(slot) is None)
         return SlotSet(REQUESTED_SLOT, next(missing, None))
 
-    # -- extraction: the decision's value for each slot it fills --------------------------------
+    # -- extraction and validation: apply the decision --------------------------------------------
+    # The SDK finds a slot's `extract_<slot>` and `validate_<slot>` by name (getattr in
+    # rasa_sdk/forms.py). For every slot of the form they do the same thing, apply the turn's
+    # one decision to that slot, so they are answered from one table, `applies` (the two
+    # consent questions and bot/conversation/questions.py's seven; meeting_form adds
+    # meeting_choice), instead of twenty written-out methods that differ only in the slot name.
+    applies: Tuple[str, ...] = FORM_SLOTS
+
+    def __getattr__(self, name: str) -> Any:
+        step, _, slot = name.partition("_")
+        if slot in type(self).applies:
+            if step == "extract":
+                return functools.partial(self._extract, slot)
+            if step == "validate":
+                return functools.partial(self._apply, slot)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    async def _extract(
+        self, slot: str, _: Dispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Slots:
+        """The decision's value for `slot`, if it fills it (`extract_<slot>`)."""
+        return self._extracted(slot)
 
     @staticmethod
     def _extracted(slot: str) -> Dict[str, Any]:
         fills, value = _DECISION.get().value_for(slot)
         return {slot: value} if fills else {}
-
-    async def extract_consent(self, _: Dispatcher, tracker: Tracker, domain: DomainDict) -> Slots:
-        return self._extracted("consent")
-
-    async def extract_nurture_consent(
-        self, _: Dispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Slots:
-        return self._extracted("nurture_consent")
-
-    async def extract_name(self, _: Dispatcher, tracker: Tracker, domain: DomainDict) -> Slots:
-        return self._extracted("name")
-
-    async def extract_email(self, _: Dispatcher, tracker: Tracker, domain: DomainDict) -> Slots:
-        return self._extracted("email")
-
-    async def extract_role(self, _: Dispatcher, tracker: Tracker, domain: DomainDict) -> Slots:
-        return self._extracted("role")
-
-    async def extract_company(self, _: Dispatcher, tracker: Tracker, domain: DomainDict) -> Slots:
-        return self._extracted("company")
-
-    async def extract_company_size(
-        self, _: Dispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Slots:
-        return self._extracted("company_size")
-
-    async def extract_budget(self, _: Dispatcher, tracker: Tracker, domain: DomainDict) -> Slots:
-        return self._extracted("budget")
-
-    async def extract_timeline(self, _: Dispatcher, tracker: Tracker, domain: DomainDict) -> Slots:
-        return self._extracted("timeline")
-
-    # -- validation: apply the decision ---------------------------------------------------------
-
-    async def validate_consent(
-        self, value: Any, dispatcher: Dispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Slots:
-        return await self._apply("consent", value, dispatcher, tracker, domain)
-
-    async def validate_nurture_consent(
-        self, value: Any, dispatcher: Dispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Slots:
-        return await self._apply("nurture_consent", value, dispatcher, tracker, domain)
-
-    async def validate_name(
-        self, value: Any, dispatcher: Dispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Slots:
-        return await self._apply("name", value, dispatcher, tracker, domain)
-
-    async def validate_email(
-        self, value: Any, dispatcher: Dispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Slots:
-        return await self._apply("email", value, dispatcher, tracker, domain)
-
-    async def validate_role(
-        self, value: Any, dispatcher: Dispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Slots:
-        return await self._apply("role", value, dispatcher, tracker, domain)
-
-    async def validate_company(
-        self, value: Any, dispatcher: Dispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Slots:
-        return await self._apply("company", value, dispatcher, tracker, domain)
-
-    async def validate_company_size(
-        self, value: Any, dispatcher: Dispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Slots:
-        return await self._apply("company_size", value, dispatcher, tracker, domain)
-
-    async def validate_budget(
-        self, value: Any, dispatcher: Dispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Slots:
-        return await self._apply("budget", value, dispatcher, tracker, domain)
-
-    async def validate_timeline(
-        self, value: Any, dispatcher: Dispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Slots:
-        return await self._apply("timeline", value, dispatcher, tracker, domain)
 
     async def _apply(
         self,
@@ -427,6 +377,7 @@ class ValidateMeetingForm(ValidateLeadForm):
     which scores the lead again and may end the step."""
 
     form = "meeting_form"
+    applies = FORM_SLOTS + (MEETING,)  # a correction of an earlier answer is applied here too
 
     @guarded
     async def run(
@@ -437,24 +388,10 @@ class ValidateMeetingForm(ValidateLeadForm):
             return [await self.next_requested_slot(dispatcher, tracker, domain)]
         return await super().run(dispatcher, tracker, domain)
 
-    async def required_slots(
-        self,
-        domain_slots: List[str],
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> List[str]:
-        return meeting_slots(tracker.slots)
-
-    async def extract_meeting_choice(
-        self, _: Dispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Slots:
-        return self._extracted("meeting_choice")
-
-    async def validate_meeting_choice(
-        self, value: Any, dispatcher: Dispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Slots:
-        return await self._apply("meeting_choice", value, dispatcher, tracker, domain)
+    @staticmethod
+    def slots_in_order(slots: Dict[str, Any]) -> List[str]:
+        """The answers and meeting_choice for a sales-qualified lead; nothing for anyone else."""
+        return meeting_slots(slots)
 
     async def _after(
         self,

@@ -353,3 +353,22 @@ async def test_follow_up_consent_is_read_back_in_the_domains_words(
         await ShowMyData().run(dispatcher, tracker, domain)
         said.append((dispatcher.messages[0]["name"], dispatcher.messages[0]["nurture_consent"]))
     assert said == [("Jo", "yes"), ("Jo", "no")]
+
+
+def test_every_form_slot_has_its_extract_and_validate_method() -> None:
+    """The SDK looks `extract_<slot>` / `validate_<slot>` up by name; each form answers for
+    every slot it applies the turn's decision to (`applies`), and for nothing else."""
+    import inspect
+
+    from actions.qualification import ValidateLeadForm, ValidateMeetingForm
+    from bot.conversation.questions import FORM_SLOTS
+
+    lead, meeting = ValidateLeadForm(), ValidateMeetingForm()
+    for form, slots in ((lead, FORM_SLOTS), (meeting, FORM_SLOTS + ("meeting_choice",))):
+        for slot in slots:
+            extract, validate = getattr(form, f"extract_{slot}"), getattr(form, f"validate_{slot}")
+            assert list(inspect.signature(extract).parameters) == ["_", "tracker", "domain"]
+            assert len(inspect.signature(validate).parameters) == 4
+    assert getattr(lead, "extract_meeting_choice", None) is None
+    assert getattr(lead, "validate_requested_slot", None) is None
+    assert getattr(meeting, "extract_industry", None) is None
