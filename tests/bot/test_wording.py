@@ -388,3 +388,65 @@ def test_chart_words_live_in_a_file() -> None:
         assert words not in code
     assert _say("funnel_share", count=3, percent="75") == " 3 (75 %)"
     assert _say("daily_title") == "Per day"
+
+
+# Sentences that stay in Python, and why: the operator's terminal (CLI prompts, start-up lines),
+# an HTTP protocol value, and roles the parser normalises an answer to (stored data, not words
+# the bot says).
+SENTENCES_ALLOWED = {
+    "bot/cli.py": ("New password for ",),
+    "bot/runtime/launcher.py": ("Leadbot is ready after ", "Leadbot stopped."),
+    "bot/web/app.py": ("Leadbot web: ",),
+    "bot/web/auth.py": ('Bearer realm="Leadbot exports"',),
+    "bot/answers/_role_cues.py": ("Head of department", "Head of ", "Team member", "Team lead"),
+}
+_LOGGING_AND_ERRORS = {"debug", "info", "warning", "error", "exception", "critical"}
+
+
+def _sentences(path: Path) -> list:
+    """String literals in `path` that read like a sentence for people ("Capital word words"),
+    leaving out docstrings, log calls, exceptions and argparse help (developers and operators
+    read those)."""
+    import ast
+    import re
+
+    tree = ast.parse(path.read_text())
+    parents = {id(child): node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+    found = []
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Constant) and isinstance(node.value, str)):
+            continue
+        if not re.match(r"[A-Z][a-z]+ [a-z]", node.value):
+            continue
+        above, developer = parents.get(id(node)), False
+        if isinstance(above, ast.Expr):
+            continue  # a docstring
+        for _ in range(5):
+            if above is None:
+                break
+            if isinstance(above, ast.Raise) or (
+                isinstance(above, ast.Call)
+                and isinstance(above.func, ast.Attribute)
+                and (above.func.attr in _LOGGING_AND_ERRORS or above.func.attr == "add_argument")
+            ):
+                developer = True
+            above = parents.get(id(above))
+        if not developer:
+            found.append(node.value)
+    return found
+
+
+def test_no_sentences_for_people_in_python() -> None:
+    """Words a visitor or a rep reads live in domain.yml, the templates and the YAML word files;
+    a new sentence in Python fails here (add it to a template, or to SENTENCES_ALLOWED with
+    the reason it is not for visitors or reps)."""
+    found = {}
+    for folder in ("actions", "bot", "rasa_ext"):
+        for path in sorted((PROJECT_ROOT / folder).rglob("*.py")):
+            name = path.relative_to(PROJECT_ROOT).as_posix()
+            if "/migrations/" in name:
+                continue
+            extra = [s for s in _sentences(path) if s not in SENTENCES_ALLOWED.get(name, ())]
+            if extra:
+                found[name] = extra
+    assert found == {}
