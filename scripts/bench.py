@@ -264,10 +264,20 @@ policies:
 """
 
 
-def ensure_bare_bots() -> Dict[str, Path]:
-    """bench/bare/{default,tuned}: `rasa init`'s bot, trained once (models kept there)."""
+def ensure_bare_bots(variants: Sequence[str] = ("default", "tuned")) -> Dict[str, Path]:
+    """bench/bare/{default,tuned}: `rasa init`'s bot, trained once (models kept there).
+
+    Only `variants` are made and trained: tuned alone (--quick, --load) is copied from the
+    project `rasa init` starts from, without training the default one first."""
     default, tuned = BARE_DIR / "default", BARE_DIR / "tuned"
-    if not (default / "domain.yml").exists():
+    if "default" not in variants and not (default / "domain.yml").exists():
+        if not (tuned / "domain.yml").exists():
+            from rasa.cli import scaffold
+
+            template = Path(scaffold.__file__).parent / "initial_project"
+            shutil.copytree(template, tuned, ignore=shutil.ignore_patterns("__pycache__"))
+            (tuned / "config.yml").write_text(BARE_TUNED_CONFIG)
+    elif not (default / "domain.yml").exists():
         default.mkdir(parents=True, exist_ok=True)
         print("making the bare Rasa reference bot (rasa init, which trains it); once", flush=True)
         subprocess.run(
@@ -279,11 +289,11 @@ def ensure_bare_bots() -> Dict[str, Path]:
         )
         for model in (default / "models").glob("*.tar.gz"):
             model.rename(default / "models" / "bare.tar.gz")
-    if not (tuned / "domain.yml").exists():
+    if not (tuned / "domain.yml").exists() and (default / "domain.yml").exists():
         shutil.copytree(default, tuned, ignore=shutil.ignore_patterns("models", ".rasa"))
         (tuned / "config.yml").write_text(BARE_TUNED_CONFIG)
     models: Dict[str, Path] = {}
-    for folder in (default, tuned):
+    for folder in (BARE_DIR / variant for variant in variants):
         model = folder / "models" / "bare.tar.gz"
         if not model.exists():
             print(f"training the bare Rasa reference bot ({folder.name}); once", flush=True)
@@ -430,6 +440,7 @@ def measure_bare(model: Path, args: argparse.Namespace, tmp: Path, name: str) ->
         result: Dict[str, Any] = {"startup_seconds": server.startup_seconds}
         result["hello_sequential"] = hello_sequential(url, args.hello)
         if not args.quick and (name == "tuned" or args.full_bare):
+            # --load: the "hello" throughput the 50-visitor qualification is compared with.
             result["hello_50x10"] = asyncio.run(run_visitors(url, 50, 50, HELLO))
         result["rss_mb"] = process_rss_mb(server.pids())
         return result
@@ -455,7 +466,8 @@ def measure_leadbot(
             if not args.quick:
                 result["hello_50x10"] = asyncio.run(run_visitors(url, 50, 50, HELLO))
         sweep = []
-        for concurrency in [1] if args.quick else sorted(set(args.sweep) | {1, 50}):
+        levels = [1] if args.quick else [1, 50] if args.load else sorted(set(args.sweep) | {1, 50})
+        for concurrency in levels:
             visitors = args.sequential if concurrency == 1 else max(concurrency, 10)
             row = asyncio.run(run_visitors(url, visitors, concurrency))
             if concurrency == 1:
@@ -570,6 +582,12 @@ def ratios(results: Dict[str, Any]) -> Dict[str, Any]:
             one["hello_50x10"]["messages_per_second"] / bare["hello_50x10"]["messages_per_second"],
             2,
         )
+    if one.get("qualification_50_at_once") and bare.get("hello_50x10"):
+        out["qualification_50_at_once_throughput_vs_bare_tuned_hello_50x10"] = round(
+            one["qualification_50_at_once"]["messages_per_second"]
+            / bare["hello_50x10"]["messages_per_second"],
+            2,
+        )
     if two.get("qualification_50_at_once"):
         out["qualification_50_at_once_throughput_2_vs_1_rasa"] = round(
             two["qualification_50_at_once"]["messages_per_second"]
@@ -607,10 +625,23 @@ def main() -> int:
         help="one visitor at a time only (bare tuned and Leadbot: hello, one qualification "
         "visitor, start-up, RSS); no load, capacity, 2-process runs or plots; a few minutes",
     )
+    parser.add_argument(
+        "--load",
+        action="store_true",
+        help="the load figures only, a few minutes: bare tuned (hello one at a time, 50 "
+        "visitors × 10 hellos) and Leadbot with 1 Rasa process (hello, one qualification "
+        "visitor, 50 qualifications at once, capacity at a 5 s pause); no bare default, no "
+        "2-process run (add --two), no plots; give --capacity-steps and --capacity-seconds "
+        "to shorten the capacity search",
+    )
+    parser.add_argument("--two", action="store_true", help="with --load: the 2-process run too")
     parser.add_argument("--out", default=None, help="default bench/results.json (--quick: …-quick)")
     args = parser.parse_args()
     if args.out is None:
-        args.out = str(ROOT / "bench" / ("results-quick.json" if args.quick else "results.json"))
+        kind = "-quick" if args.quick else "-load" if args.load else ""
+        args.out = str(ROOT / "bench" / f"results{kind}.json")
+    if args.load:
+        args.no_two = args.no_two or not args.two
 
     results: Dict[str, Any] = {
         "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -621,7 +652,7 @@ def main() -> int:
         "conversation_turns": len(HAPPY_PATH),
         "command": "python scripts/bench.py " + " ".join(sys.argv[1:]),
     }
-    models = ensure_bare_bots()
+    models = ensure_bare_bots(("tuned",) if args.quick or args.load else ("default", "tuned"))
     if args.train:
         results["leadbot_training_seconds"] = time_training()
     names: List[str] = []
@@ -632,7 +663,7 @@ def main() -> int:
     try:
         with tempfile.TemporaryDirectory() as folder:
             tmp = Path(folder)
-            for variant in ("tuned",) if args.quick else ("default", "tuned"):
+            for variant in ("tuned",) if args.quick or args.load else ("default", "tuned"):
                 print(f"bare Rasa ({variant})", flush=True)
                 results[f"bare_{variant}"] = measure_bare(models[variant], args, tmp, variant)
             print("Leadbot, 1 Rasa process", flush=True)
@@ -644,7 +675,7 @@ def main() -> int:
         drop_databases(names)
     results["load_average_at_end"] = round(os.getloadavg()[0], 1)
     results["ratios"] = ratios(results)
-    if not args.quick:
+    if not args.quick and not args.load:
         results["plots"] = plots(results)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     stripped = strip_latencies(results)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -106,7 +107,7 @@ ACTION_PARTS: Sequence[Tuple[str, Sequence[str]]] = (
 
 
 def children(pid: int) -> Dict[str, int]:
-    """The Rasa server's and the action server's pids under the launcher."""
+    """The pids of the stack's processes under the launcher (rasa, actions, web, worker)."""
     lines = subprocess.run(
         ["ps", "-o", "pid=,args=", "--ppid", str(pid)], capture_output=True, text=True
     ).stdout.splitlines()
@@ -117,7 +118,53 @@ def children(pid: int) -> Dict[str, int]:
             found["rasa"] = int(child)
         elif "--role actions" in args or "action_server" in args:
             found["actions"] = int(child)
+        elif "--role web" in args:
+            found["web"] = int(child)
+        elif "--role worker" in args:
+            found["worker"] = int(child)
     return found
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a process (and its waited-for children) has used."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return sum(int(value) for value in fields[11:15]) / CLOCK_TICKS
+
+
+def postgres_pids() -> List[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == "postgres":
+                    pids.append(int(entry.name))
+            except OSError:
+                pass
+    return pids
+
+
+def machine_cpu() -> Tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine since boot (/proc/stat)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + values[4]
+    return (sum(values) - idle) / CLOCK_TICKS, sum(values) / CLOCK_TICKS
+
+
+def cpu_snapshot(pids: Dict[str, int], launcher: int) -> Dict[str, float]:
+    """CPU seconds used so far by each process of the stack, PostgreSQL (all its processes,
+    shared with anyone else using it) and this load generator."""
+    snapshot = {name: cpu_seconds(pid) for name, pid in pids.items()}
+    snapshot["launcher"] = cpu_seconds(launcher)
+    snapshot["postgresql"] = sum(cpu_seconds(pid) for pid in postgres_pids())
+    snapshot["load generator"] = cpu_seconds(os.getpid())
+    snapshot["machine busy"], snapshot["machine total"] = machine_cpu()
+    return snapshot
 
 
 # Leaf frames of a thread that waits for work: uvloop's loop (C code under Sanic's serve) and
@@ -171,6 +218,13 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=25)
     parser.add_argument("--rate", type=int, default=100, help="py-spy samples per second")
     parser.add_argument("--sqlite", action="store_true", help="SQLite instead of PostgreSQL")
+    parser.add_argument(
+        "--sample",
+        nargs="*",
+        default=["rasa", "actions"],
+        choices=["rasa", "actions", "web", "worker"],
+        help="processes py-spy samples (CPU time is measured for all of them)",
+    )
     parser.add_argument("--out", default=str(ROOT / "reports" / "profile.json"))
     args = parser.parse_args()
     py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
@@ -195,6 +249,8 @@ def main() -> int:
                 pids = children(stack.process.pid)
                 recorders = {}
                 for name, pid in pids.items():
+                    if name not in args.sample:
+                        continue
                     out = Path(tmp) / f"{name}.txt"
                     recorders[name] = (
                         out,
@@ -220,7 +276,9 @@ def main() -> int:
                         ),
                     )
                 time.sleep(1)
+                cpu_before = cpu_snapshot(pids, stack.process.pid)
                 load = asyncio.run(run_visitors(url, args.visitors, args.concurrency))
+                cpu_after = cpu_snapshot(pids, stack.process.pid)
                 for _, recorder in recorders.values():
                     recorder.send_signal(2)  # py-spy writes its output on Ctrl-C
                 for _, recorder in recorders.values():
@@ -228,8 +286,20 @@ def main() -> int:
                 load.pop("latencies_ms", None)
                 results["load"] = load
                 messages = load["turns"]
+                # CPU per message of every process (py-spy's own sampling included): on a
+                # machine of few cores they all compete with the Rasa server for them.
+                used = {k: cpu_after[k] - cpu_before[k] for k in cpu_before}
+                results["cpu_ms_per_message"] = {
+                    name: round(seconds * 1000 / messages, 2)
+                    for name, seconds in sorted(used.items(), key=lambda kv: -kv[1])
+                    if name != "machine total"
+                }
+                results["machine_busy_share"] = round(
+                    used["machine busy"] / max(used["machine total"], 1e-9), 3
+                )
+                results["load_average"] = [round(x, 2) for x in os.getloadavg()]
                 for name, (out, _) in recorders.items():
-                    parts = RASA_PARTS if name == "rasa" else ACTION_PARTS
+                    parts = {"rasa": RASA_PARTS, "actions": ACTION_PARTS}.get(name, ())
                     counts = classify(out, parts) if out.exists() else Counter()
                     loop = classify(out, parts, True) if out.exists() else Counter()
                     total, loop_total = sum(counts.values()), sum(loop.values())
