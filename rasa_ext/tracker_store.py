@@ -120,11 +120,27 @@ class ErasableSQLTrackerStore(SQLTrackerStore):
             while len(self._cache) > CACHED_CONVERSATIONS:
                 self._cache.popitem(last=False)
 
+    def _single_statements(self) -> sa.engine.Engine | None:
+        """PostgreSQL: the engine in autocommit mode, for a turn's lone statements (the
+        max(id) check, one INSERT). In a session each is BEGIN, the statement, then COMMIT or
+        ROLLBACK: three round trips for one, on every turn. A single statement is atomic on
+        its own. (SQLite keeps its transactions: a save reads its max id back in one.)"""
+        if self.engine.dialect.name != "postgresql":
+            return None
+        engine = getattr(self, "_autocommit_engine", None)
+        if engine is None:
+            engine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+            self._autocommit_engine = engine
+        return engine
+
     def _last_id(self, sender_id: str) -> int | None:
+        query = sa.select(sa.func.max(self.SQLEvent.id)).where(self.SQLEvent.sender_id == sender_id)
+        autocommit = self._single_statements()
+        if autocommit is not None:
+            with autocommit.connect() as connection:
+                return connection.execute(query).scalar()
         with self.session_scope() as session:
-            return session.execute(
-                sa.select(sa.func.max(self.SQLEvent.id)).where(self.SQLEvent.sender_id == sender_id)
-            ).scalar()
+            return session.execute(query).scalar()
 
     # -- reading -------------------------------------------------------------------------
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
@@ -240,6 +256,11 @@ class ErasableSQLTrackerStore(SQLTrackerStore):
             )
         table = self.SQLEvent.__table__
         returning = self.engine.dialect.name == "postgresql"
+        autocommit = self._single_statements()
+        if autocommit is not None and len(rows) <= ROWS_PER_INSERT:  # one statement: atomic
+            with autocommit.connect() as connection:
+                statement = sa.insert(table).values(rows).returning(table.c.id)
+                return max(connection.execute(statement).scalars().all())
         ids: List[int] = []
         with self.session_scope() as session:
             for start in range(0, len(rows), ROWS_PER_INSERT):

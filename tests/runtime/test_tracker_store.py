@@ -156,3 +156,26 @@ def test_a_turn_costs_few_statements(database_url: str) -> None:
     assert first == ["SELECT", *per_save, *per_save]
     assert second == ["SELECT", *per_save]
     assert stored_texts(database_url, sender) == ["action"] + ["user", "slot", "action"] * 2
+
+
+def test_postgresql_turn_statements_need_no_transaction(postgres_url: str) -> None:
+    """On PostgreSQL a later turn's check and save are single statements in autocommit: no
+    BEGIN before them and no COMMIT/ROLLBACK after (3 round trips each otherwise)."""
+    from bot.storage.migrate import upgrade
+
+    upgrade(postgres_url)
+    store = store_for(postgres_url)
+    open_after: List[bool] = []
+    event.listen(
+        store.engine,
+        "after_cursor_execute",
+        lambda conn, cursor, *_: open_after.append(
+            cursor.connection.get_transaction_status() != 0  # psycopg2: 0 = idle, no transaction
+        ),
+    )
+    sender = f"t-{uuid.uuid4().hex}"
+    turn(store, sender, "hello")
+    open_after.clear()
+    turn(store, sender, "again")
+    assert open_after == [False, False]  # the max(id) check, the INSERT
+    assert stored_texts(postgres_url, sender) == ["action"] + ["user", "slot", "action"] * 2
