@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import os
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
@@ -12,6 +13,10 @@ from typing import Any, Callable, Iterable, Iterator
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+# Threads that may hold a connection at once: asyncio's default executor (what
+# `asyncio.to_thread` uses) has min(32, cpu + 4).
+DATABASE_THREADS = min(32, (os.cpu_count() or 1) + 4)
 
 
 def make_engine(database_url: str) -> Engine:
@@ -25,6 +30,12 @@ def make_engine(database_url: str) -> Engine:
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
         # The action server answers from several threads; each unit of work is short.
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 15}
+    else:
+        # Keep a connection per thread that runs database work (`asyncio.to_thread`'s default
+        # pool: cpu + 4 threads). With SQLAlchemy's default of 5, the 6th busy thread's
+        # connection was opened and closed again for each unit of work under load: a new
+        # PostgreSQL backend (a fork and a login) per answer.
+        kwargs["pool_size"] = DATABASE_THREADS
     engine = create_engine(url, **kwargs)
     if url.get_backend_name() == "sqlite":
         # WAL lets readers (the CLI export) run while the action server writes;
