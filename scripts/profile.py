@@ -128,10 +128,12 @@ def children(pid: int) -> Dict[str, int]:
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds a process (and its waited-for children) has used."""
+def cpu_seconds(pid: int, thread: int | None = None) -> float:
+    """User + system CPU seconds a process (and its waited-for children) has used; with
+    `thread`, that thread's only (the main thread's id is the pid: the event loop)."""
+    path = f"/proc/{pid}/task/{thread}/stat" if thread else f"/proc/{pid}/stat"
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        fields = Path(path).read_text().rsplit(")", 1)[1].split()
     except OSError:
         return 0.0
     return sum(int(value) for value in fields[11:15]) / CLOCK_TICKS
@@ -160,6 +162,9 @@ def cpu_snapshot(pids: Dict[str, int], launcher: int) -> Dict[str, float]:
     """CPU seconds used so far by each process of the stack, PostgreSQL (all its processes,
     shared with anyone else using it) and this load generator."""
     snapshot = {name: cpu_seconds(pid) for name, pid in pids.items()}
+    for name in ("rasa", "actions"):
+        if name in pids:
+            snapshot[f"{name}: event loop thread"] = cpu_seconds(pids[name], pids[name])
     snapshot["launcher"] = cpu_seconds(launcher)
     snapshot["postgresql"] = sum(cpu_seconds(pid) for pid in postgres_pids())
     snapshot["load generator"] = cpu_seconds(os.getpid())
