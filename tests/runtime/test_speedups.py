@@ -45,3 +45,66 @@ def test_an_action_call_is_the_same_json() -> None:
     assert json.loads(encode_action_call({"domain": domain})) == {"domain": domain}
     assert json.loads(encode_action_call({"n": 2**70, "x": None})) == {"n": 2**70, "x": None}
     assert encode_action_call([1, 2]) == "[1,2]"
+
+
+def test_graphs_run_the_same_nodes_in_dask_order() -> None:
+    """After the first run (through dask, recording its order), a graph runs the same nodes in
+    the same order with the same inputs, results and errors, without dask's scheduler."""
+    from types import SimpleNamespace
+
+    from rasa.engine.exceptions import GraphRunError
+    from rasa.engine.runner.dask import DaskGraphRunner
+
+    install()
+    calls: list = []
+    failing: list = []
+
+    def node(name: str, fail: type | None = None):  # a GraphNode returns (name, output)
+        def call(*inputs: tuple) -> tuple:
+            calls.append(name)
+            if fail is not None and failing:
+                raise fail("boom")
+            return name, [name, *(value for _, value in inputs)]
+
+        return call
+
+    class Runner(DaskGraphRunner):
+        def __init__(self, graph: dict, targets: list) -> None:
+            self._graph = graph
+            self._graph_schema = SimpleNamespace(
+                target_names=targets, minimal_graph_schema=lambda _targets: None
+            )
+
+        def _build_dask_graph(self, _schema: object) -> dict:
+            return dict(self._graph)
+
+    graph = {
+        "tokens": (node("tokens"), "__x__"),
+        "words": (node("words", ValueError), "tokens"),
+        "chars": (node("chars", RuntimeError), "tokens"),
+        "both": (node("both"), "words", "chars"),
+        "other": (node("other"), "__x__"),
+    }
+    runner = Runner(graph, ["both", "other"])
+    results, orders = [], []
+    for x in ("a", "b", "c"):
+        calls.clear()
+        results.append(runner.run(inputs={"__x__": x}))
+        orders.append(list(calls))
+    assert orders[0] == orders[1] == orders[2] and sorted(orders[0]) == sorted(graph)
+    assert results[2] == {
+        "both": ["both", ["words", ["tokens", "c"]], ["chars", ["tokens", "c"]]],
+        "other": ["other", "c"],
+    }
+    assert runner.run(inputs={"__x__": "d"}, targets=["words"]) == {
+        "words": ["words", ["tokens", "d"]]
+    }
+    calls.clear()
+    failing.append(True)
+    with pytest.raises((ValueError, GraphRunError)) as first:
+        runner.run(inputs={"__x__": "e"})
+    failed_first = list(calls)
+    calls.clear()
+    with pytest.raises(first.type):
+        runner.run(inputs={"__x__": "f"})
+    assert calls == failed_first
