@@ -21,6 +21,9 @@ Measured under load in reports/profile.md; each change keeps Rasa's behaviour:
   inputs) still goes through dask, recording the order its scheduler ran the nodes in; later
   runs call the same nodes in that same order with dask's own argument handling
   (`dask.core._execute_task`). Same nodes, same order, same results and exceptions.
+- **"Is the domain empty?" without building an empty domain.** Rasa asks on every parse
+  (`/model/parse` and each message) and answers by building `Domain.from_dict({})` to compare
+  with; the empty domain's dictionary is now built once.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ def install() -> None:
     _compile_action_response_schema()
     _reuse_action_server_connections()
     _run_graphs_in_recorded_order()
+    _compare_with_one_empty_domain()
     _installed = True
 
 
@@ -195,3 +199,16 @@ def _run_graphs_in_recorded_order() -> None:
             raise GraphRunError("Error running runner.") from e
 
     DaskGraphRunner.run = run  # type: ignore[method-assign]
+
+
+def _compare_with_one_empty_domain() -> None:
+    from rasa.shared.core.domain import Domain
+
+    @functools.lru_cache(maxsize=1)
+    def empty() -> Dict[str, Any]:
+        return Domain.empty().as_dict()
+
+    def is_empty(self: Domain) -> bool:
+        return bool(self.as_dict() == empty())
+
+    Domain.is_empty = is_empty  # type: ignore[method-assign]

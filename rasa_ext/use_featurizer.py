@@ -8,12 +8,17 @@ runs in numpy (no TensorFlow). One encoder per process, loaded on first use and 
 every model the process loads.
 
 Only sentence features are produced (no per-token sequence features): the classifier we use,
-`LogisticRegressionClassifier`, reads sentence features only.
+`LogisticRegressionClassifier` (rasa_ext/intent_classifier.py), reads sentence features only.
+
+At run time the vectors of the last few thousand distinct messages are kept: visitors send the
+same short lines again and again ("yes", "no", "hi", "thanks"), and the encoder is about half of
+a parse. A vector depends on the text alone, so a kept one is the one the encoder would give.
 """
 
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from typing import Any, Dict, List
 
 import numpy as np
@@ -31,6 +36,8 @@ _ENCODER: Any | None = None
 _ENCODER_LOCK = threading.Lock()
 # Encoding is batched during training; at run time messages come one at a time.
 _BATCH = 64
+# Run-time vectors kept per process, by text (512 float32 each: 2 KB, so 8 MB at most).
+_CACHE_SIZE = 4096
 
 
 def encoder(threads: int = 1) -> Any:
@@ -74,6 +81,8 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
         super().__init__(name, config)
         self._weight = float(self._config["weight"])
         self._threads = int(self._config["threads"])
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache_lock = threading.Lock()
 
     @classmethod
     def create(
@@ -94,22 +103,50 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
         if int(config.get("threads", 1)) < 1:
             raise InvalidConfigException("SentenceEncoderFeaturizer: threads must be >= 1")
 
-    def _featurize(self, messages: List[Message]) -> None:
+    def _featurize(self, messages: List[Message], keep: bool = False) -> None:
+        """Encode the messages' texts in batches; `keep`: remember each vector (run time)."""
         todo = [m for m in messages if m.get(TEXT)]
         model = encoder(self._threads)
         for start in range(0, len(todo), _BATCH):
             batch = todo[start : start + _BATCH]
             vectors = np.asarray(model.encode([m.get(TEXT) for m in batch]), dtype=np.float32)
             for message, vector in zip(batch, vectors, strict=True):
-                self.add_features_to_message(
-                    sequence=None,
-                    sentence=(vector * self._weight).reshape(1, -1),
-                    attribute=TEXT,
-                    message=message,
-                )
+                if keep:
+                    self._keep(message.get(TEXT), vector)
+                self._add(message, vector)
+
+    def _keep(self, text: str, vector: np.ndarray) -> None:
+        vector = vector.copy()  # not a view that would keep its whole batch alive
+        vector.setflags(write=False)
+        with self._cache_lock:
+            self._cache[text] = vector
+            while len(self._cache) > _CACHE_SIZE:
+                self._cache.popitem(last=False)
+
+    def _add(self, message: Message, vector: np.ndarray) -> None:
+        self.add_features_to_message(
+            sequence=None,
+            sentence=(vector * self._weight).reshape(1, -1),
+            attribute=TEXT,
+            message=message,
+        )
 
     def process(self, messages: List[Message]) -> List[Message]:
-        self._featurize(messages)
+        """Messages at run time (one per parse): each distinct text is encoded once."""
+        todo = []
+        for message in messages:
+            text = message.get(TEXT)
+            if not text:
+                continue
+            with self._cache_lock:
+                vector = self._cache.get(text)
+                if vector is not None:
+                    self._cache.move_to_end(text)
+            if vector is None:
+                todo.append(message)
+            else:
+                self._add(message, vector)
+        self._featurize(todo, keep=True)
         return messages
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:

@@ -286,6 +286,20 @@ def markdown(  # type: ignore[no-untyped-def]
     return "\n".join(lines) + "\n"
 
 
+# Sections of summary.md written by hand (figures from other commands, each named in it), from
+# the first heading that ends in "before and after": a new run keeps them after its own tables.
+KEPT_SECTION = re.compile(r"^## .*before and after\s*$", re.IGNORECASE | re.MULTILINE)
+
+
+def kept_sections(path: Path) -> str:
+    """The hand-written sections of an existing summary, from the first one to the end."""
+    if not path.exists():
+        return ""
+    text = path.read_text()
+    match = KEPT_SECTION.search(text)
+    return "\n" + text[match.start() :] if match else ""
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, help="a trained model (default: the current one)")
@@ -348,6 +362,7 @@ def main() -> int:
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     (out / "summary.md").write_text(
         markdown(holdout, rows, public, (informal, informal_rows), cross_validation)
+        + kept_sections(out / "summary.md")
     )
     print(f"\nreports: {out}/summary.md, summary.json, intent_report.json")
 

@@ -12,8 +12,14 @@ from bot.config.settings import PROJECT_ROOT
 
 MODEL_PREFIX = "leadbot-"
 # What a trained model depends on; anything else (actions, bot/) needs no retraining. The
-# custom featurizer's code is part of the model: changing it changes the features.
-TRAINING_INPUTS = ("config.yml", "domain.yml", "data", "rasa_ext/use_featurizer.py")
+# custom components' code is part of the model: changing it changes the features or the scores.
+TRAINING_INPUTS = (
+    "config.yml",
+    "domain.yml",
+    "data",
+    "rasa_ext/use_featurizer.py",
+    "rasa_ext/intent_classifier.py",
+)
 TRAINING_SUFFIXES = (".yml", ".yaml", ".txt")
 MODEL_PACKAGES = (
     "rasa==",

@@ -108,3 +108,13 @@ def test_graphs_run_the_same_nodes_in_dask_order() -> None:
     with pytest.raises(first.type):
         runner.run(inputs={"__x__": "f"})
     assert calls == failed_first
+
+
+def test_a_domain_is_empty_exactly_when_rasa_says_so() -> None:
+    from rasa.shared.core.domain import Domain
+
+    install()
+    assert Domain.empty().is_empty()
+    assert Domain.from_dict({}).is_empty()
+    assert not Domain.from_dict({"intents": ["greet"]}).is_empty()
+    assert Domain.empty().is_empty()  # asked again, same answer
