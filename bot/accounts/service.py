@@ -38,7 +38,16 @@ _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 
 
 class PasswordError(ValueError):
-    """A password that can't be set (too short, too long)."""
+    """A password that can't be set: `rule` is "too_short" or "too_long", `limit` its bound.
+    The message is for the operator's terminal (`python -m bot reps set-password`); the reps'
+    welcome page words the rule itself (bot/web/templates/messages.txt)."""
+
+    def __init__(self, rule: str, limit: int) -> None:
+        self.rule, self.limit = rule, limit
+        if rule == "too_short":
+            super().__init__(f"a password needs at least {limit} characters")
+        else:
+            super().__init__(f"a password has at most {limit} characters")
 
 
 @dataclass(frozen=True)
@@ -66,9 +75,9 @@ def _digest(token: str) -> str:
 
 def check_password_rules(password: str) -> None:
     if len(password) < MIN_PASSWORD_CHARS:
-        raise PasswordError(f"a password needs at least {MIN_PASSWORD_CHARS} characters")
+        raise PasswordError("too_short", MIN_PASSWORD_CHARS)
     if len(password) > MAX_PASSWORD_CHARS:
-        raise PasswordError(f"a password has at most {MAX_PASSWORD_CHARS} characters")
+        raise PasswordError("too_long", MAX_PASSWORD_CHARS)
 
 
 class Accounts:

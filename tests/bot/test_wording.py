@@ -307,9 +307,8 @@ def test_web_messages_live_in_the_messages_template() -> None:
     assert pages.say("handoff_message_length", most=2000) == (
         "Write a message of 1 to 2000 characters."
     )
-    assert pages.say("password_refused", reason="a password needs at least 12 characters") == (
-        "A password needs at least 12 characters."
-    )
+    assert pages.say("password_too_short", limit=12) == "A password needs at least 12 characters."
+    assert pages.say("password_too_long", limit=1024) == "A password has at most 1024 characters."
     assert pages.say("bad_period", error="<b>") == "since: <b>"  # the page escapes it
     assert pages.say("invitation_gone", login="/inbox/login") == (
         "Invitations work once and for a few days. Ask for a new one, or sign in at "

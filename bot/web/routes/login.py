@@ -93,7 +93,7 @@ async def logout(request: web.Request, rep: SignedIn) -> web.StreamResponse:
 
 
 def _welcome_form(
-    request: web.Request, email: str, status: int = 200, error: str = "", **values: str
+    request: web.Request, email: str, status: int = 200, error: str = "", **values: object
 ) -> web.Response:
     """The welcome page, with the error `error` (a macro of messages.txt) above it if any."""
     action = urls.path(urls.WELCOME, token=request.match_info["token"])
@@ -130,7 +130,7 @@ async def welcome(request: web.Request) -> web.StreamResponse:
     try:
         new = await asyncio.to_thread(made.accounts.accept_invite, token, password)
     except PasswordError as error:
-        return _welcome_form(request, email, 400, "password_refused", reason=str(error))
+        return _welcome_form(request, email, 400, "password_" + error.rule, limit=error.limit)
     if new is None:
         return _invitation_gone(request)
     response = web.HTTPSeeOther(urls.INBOX)
