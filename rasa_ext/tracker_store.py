@@ -44,7 +44,7 @@ import logging
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any, Dict, Iterable, List, Tuple
+from typing import Any, Awaitable, Dict, Iterable, List, Tuple
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import FailSafeTrackerStore, SQLTrackerStore
@@ -309,15 +309,17 @@ class StrictTrackerStore(FailSafeTrackerStore):
     """
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
-        try:
-            return await self._tracker_store.retrieve(sender_id)
-        except Exception as error:
-            logger.error("The tracker store failed to read: %s", type(error).__name__)
-            raise TrackerUnavailable("the conversation could not be read") from error
+        return await self._read(self._tracker_store.retrieve(sender_id))
 
     async def retrieve_full_tracker(self, sender_id: str) -> DialogueStateTracker | None:
+        return await self._read(self._tracker_store.retrieve_full_tracker(sender_id))
+
+    @staticmethod
+    async def _read(
+        reading: Awaitable[DialogueStateTracker | None],
+    ) -> DialogueStateTracker | None:
         try:
-            return await self._tracker_store.retrieve_full_tracker(sender_id)
+            return await reading
         except Exception as error:
             logger.error("The tracker store failed to read: %s", type(error).__name__)
             raise TrackerUnavailable("the conversation could not be read") from error
