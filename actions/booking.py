@@ -9,15 +9,17 @@ import json
 from datetime import datetime, timezone
 from typing import Any, Dict, List
 
-from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
-from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
 
 from actions.common import (
+    BotAction,
+    Dispatcher,
+    Domain,
+    Events,
     Services,
     blocking,
     error_from_this_turn,
-    guarded,
     phrase,
     reask_values,
     services,
@@ -58,16 +60,12 @@ async def book_choice(choice: Any, tracker: Tracker, svc: Services) -> Dict[str,
     return reask_values("meeting_choice", "taken", tracker.slots)  # fresh times are offered
 
 
-class AskForMeeting(Action):
+class AskForMeeting(BotAction):
     """Offers the routed rep's next free times as buttons, in the visitor's time zone."""
 
-    def name(self) -> str:
-        return "action_ask_meeting_choice"
+    action = "action_ask_meeting_choice"
 
-    @guarded
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
-    ) -> List[EventType]:
+    async def act(self, dispatcher: Dispatcher, tracker: Tracker, domain: Domain) -> Events:
         svc = services()
         zone = visitor_timezone(tracker)
         _, error = decode_error(error_from_this_turn(tracker))

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import functools
 import logging
-from typing import Any, Callable, Dict, TypeVar
+from typing import Any, Callable, ClassVar, Dict, List, TypeVar
 
-from rasa_sdk import Tracker
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
 
 from bot.config.settings import Settings
 from bot.conversation.dialogue import Turn, decode_error, encode_error
@@ -15,6 +18,9 @@ from bot.services import Services, build_services
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
+Dispatcher = CollectingDispatcher
+Domain = Dict[str, Any]
+Events = List[EventType]
 
 
 @functools.lru_cache(maxsize=1)
@@ -149,3 +155,22 @@ def guarded(run: Callable[..., Any]) -> Callable[..., Any]:
 def _traceback_only() -> bool:
     # Tracebacks show code and file names, not values; turn them off with LOG_LEVEL=WARNING.
     return logger.isEnabledFor(logging.INFO)
+
+
+class BotAction(Action, abc.ABC):
+    """A custom action: its name is the class attribute `action`, and `run` is `act` guarded
+    (an unexpected failure is an apology, see `guarded`). Abstract, so the SDK registers only
+    its subclasses."""
+
+    action: ClassVar[str]
+
+    def name(self) -> str:
+        return self.action
+
+    @guarded
+    async def run(self, dispatcher: Dispatcher, tracker: Tracker, domain: Domain) -> Events:
+        return await self.act(dispatcher, tracker, domain)
+
+    @abc.abstractmethod
+    async def act(self, dispatcher: Dispatcher, tracker: Tracker, domain: Domain) -> Events:
+        """What the action does and the events it returns."""

@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import abc
-from typing import Any, Dict, List
+from typing import List
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import AllSlotsReset, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import blocking, guarded, metadata, phrase, services, visitor_timezone, yes_no
+from actions.common import (
+    BotAction,
+    Dispatcher,
+    Domain,
+    Events,
+    blocking,
+    metadata,
+    phrase,
+    services,
+    visitor_timezone,
+    yes_no,
+)
 from bot.handoff.notify import wait_text
 from bot.handoff.service import Outcome
 from bot.leads.erasure import ErasureFailed
@@ -34,24 +45,19 @@ def cannot_verify(dispatcher: CollectingDispatcher) -> List[EventType]:
     return []
 
 
-class VerifiedAction(Action, abc.ABC):
+class VerifiedAction(BotAction, abc.ABC):
     """An action on the visitor's own data ("forget me", "what do you know about me?"): it
     runs only when the channel verified the visitor's session, otherwise the visitor is told
     it can't be done here. Abstract, so the SDK registers only its subclasses."""
 
-    @guarded
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
-    ) -> List[EventType]:
+    async def act(self, dispatcher: Dispatcher, tracker: Tracker, domain: Domain) -> Events:
         if not session_verified(tracker):
             return cannot_verify(dispatcher)
         return await self.verified(dispatcher, tracker, domain)
 
     @abc.abstractmethod
-    async def verified(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
-    ) -> List[EventType]:
-        """`run` for a verified session."""
+    async def verified(self, dispatcher: Dispatcher, tracker: Tracker, domain: Domain) -> Events:
+        """`act` for a verified session."""
 
 
 class ForgetMe(VerifiedAction):
@@ -62,12 +68,9 @@ class ForgetMe(VerifiedAction):
     (rasa_ext.tracker_store) deletes this turn's events instead of saving them.
     """
 
-    def name(self) -> str:
-        return "action_forget_me"
+    action = "action_forget_me"
 
-    async def verified(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
-    ) -> List[EventType]:
+    async def verified(self, dispatcher: Dispatcher, tracker: Tracker, domain: Domain) -> Events:
         try:
             await blocking(services().eraser.erase, tracker.sender_id)
         except ErasureFailed:  # nothing was erased (bot/leads/erasure.py): say so, never "done"
@@ -85,12 +88,9 @@ class ForgetMe(VerifiedAction):
 class ShowMyData(VerifiedAction):
     """What is stored about the visitor, worded as they read their answers back."""
 
-    def name(self) -> str:
-        return "action_show_my_data"
+    action = "action_show_my_data"
 
-    async def verified(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
-    ) -> List[EventType]:
+    async def verified(self, dispatcher: Dispatcher, tracker: Tracker, domain: Domain) -> Events:
         svc = services()
         lead = await blocking(svc.leads.get, tracker.sender_id)
         if lead is None:
@@ -104,18 +104,14 @@ class ShowMyData(VerifiedAction):
         return []
 
 
-class Handoff(Action):
+class Handoff(BotAction):
     """Queues the visitor for a person (recorded, and the rep emailed and told on Slack through
     the outbox, before anything is said) and says what happens next: a rep was asked to join
     this chat, or nobody is working right now (then: book a call or leave a message)."""
 
-    def name(self) -> str:
-        return "action_handoff"
+    action = "action_handoff"
 
-    @guarded
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
-    ) -> List[EventType]:
+    async def act(self, dispatcher: Dispatcher, tracker: Tracker, domain: Domain) -> Events:
         svc = services()
         consented = tracker.get_slot("consent") is True
         interrupted = (tracker.active_loop or {}).get("name") in ("lead_form", "meeting_form")
@@ -142,16 +138,12 @@ class Handoff(Action):
         return []
 
 
-class LeaveMessage(Action):
+class LeaveMessage(BotAction):
     """Emails what the visitor wrote (handoff_message_form) to the rep of their handoff."""
 
-    def name(self) -> str:
-        return "action_leave_message"
+    action = "action_leave_message"
 
-    @guarded
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
-    ) -> List[EventType]:
+    async def act(self, dispatcher: Dispatcher, tracker: Tracker, domain: Domain) -> Events:
         svc = services()
         text = tracker.get_slot("handoff_message") or ""
         sent = await blocking(svc.handoffs.leave_message, tracker.sender_id, text)

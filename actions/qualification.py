@@ -18,7 +18,7 @@ from contextvars import ContextVar
 from datetime import datetime, timezone
 from typing import Any, Dict, List, Tuple
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import REQUESTED_SLOT, FormValidationAction
@@ -26,6 +26,10 @@ from rasa_sdk.types import DomainDict
 
 from actions.booking import CALLBACK, book_choice, confirmation, offered_slots
 from actions.common import (
+    BotAction,
+    Dispatcher,
+    Domain,
+    Events,
     Services,
     available_responses,
     blocking,
@@ -69,7 +73,6 @@ REASK_SLOTS = ("reask_error", "reask_count", "email_suggestion")
 LEAD_FORM = "lead_form"
 # The decision for the turn being validated (one per request: the SDK shares action objects).
 _DECISION: ContextVar[Decision] = ContextVar("leadbot_turn_decision")
-Dispatcher = CollectingDispatcher
 Slots = Dict[str, Any]
 
 
@@ -159,6 +162,7 @@ class ValidateLeadForm(FormValidationAction):
     """
 
     form = LEAD_FORM
+    rescores = False  # a correction scores the lead again (meeting_form)
 
     def name(self) -> str:
         return f"validate_{self.form}"
@@ -185,9 +189,18 @@ class ValidateLeadForm(FormValidationAction):
         domain: DomainDict,
         svc: Services,
     ) -> List[EventType]:
-        """What the form adds once the turn's decision is applied (lead_form: nothing; the
-        lead is scored by `action_score_lead` when the form is complete)."""
-        return events
+        """What the form adds once the turn's decision is applied: for lead_form nothing (the
+        lead is scored by `action_score_lead` when the form is complete); where `rescores`
+        (meeting_form), a correction scores the lead again and may end the step."""
+        if not self.rescores or decision.kind is not Kind.CORRECTION:
+            return events
+        assessed = await assessment(tracker, svc, corrected=True)
+        if not assessed:
+            return events
+        # The new score decides whether a meeting is still offered.
+        tracker.add_slots(assessed)
+        asked_next = await self.next_requested_slot(dispatcher, tracker, domain)
+        return [e for e in events if e["name"] != REQUESTED_SLOT] + assessed + [asked_next]
 
     async def required_slots(
         self,
@@ -357,17 +370,13 @@ async def assessment(tracker: Tracker, svc: Services, corrected: bool) -> List[E
     ]
 
 
-class ScoreLead(Action):
+class ScoreLead(BotAction):
     """`lead_form` is complete: score the lead once (stored with its reasons) and say whether a
     meeting is offered; `meeting_form` comes next and asks for one only if it is."""
 
-    def name(self) -> str:
-        return "action_score_lead"
+    action = "action_score_lead"
 
-    @guarded
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
-    ) -> List[EventType]:
+    async def act(self, dispatcher: Dispatcher, tracker: Tracker, domain: Domain) -> Events:
         return await assessment(tracker, services(), corrected=False)
 
 
@@ -378,6 +387,7 @@ class ValidateMeetingForm(ValidateLeadForm):
 
     form = "meeting_form"
     applies = FORM_SLOTS + (MEETING,)  # a correction of an earlier answer is applied here too
+    rescores = True
 
     @guarded
     async def run(
@@ -393,37 +403,14 @@ class ValidateMeetingForm(ValidateLeadForm):
         """The answers and meeting_choice for a sales-qualified lead; nothing for anyone else."""
         return meeting_slots(slots)
 
-    async def _after(
-        self,
-        decision: Decision,
-        events: List[EventType],
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-        svc: Services,
-    ) -> List[EventType]:
-        if decision.kind is not Kind.CORRECTION:
-            return events
-        assessed = await assessment(tracker, svc, corrected=True)
-        if not assessed:
-            return events
-        # The new score decides whether a meeting is still offered.
-        tracker.add_slots(assessed)
-        asked_next = await self.next_requested_slot(dispatcher, tracker, domain)
-        return [e for e in events if e["name"] != REQUESTED_SLOT] + assessed + [asked_next]
 
-
-class BeginQualification(Action):
+class BeginQualification(BotAction):
     """Runs before the form starts or resumes (a visitor who declined may have changed
     their mind)."""
 
-    def name(self) -> str:
-        return "action_begin_qualification"
+    action = "action_begin_qualification"
 
-    @guarded
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
-    ) -> List[EventType]:
+    async def act(self, dispatcher: Dispatcher, tracker: Tracker, domain: Domain) -> Events:
         events: List[EventType] = []
         if tracker.get_slot("consent") is False:
             events.append(SlotSet("consent", None))
@@ -436,16 +423,12 @@ class BeginQualification(Action):
         return events
 
 
-class SubmitLead(Action):
+class SubmitLead(BotAction):
     """The form is complete: hand the lead over (or confirm nothing was stored)."""
 
-    def name(self) -> str:
-        return "action_submit_lead"
+    action = "action_submit_lead"
 
-    @guarded
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
-    ) -> List[EventType]:
+    async def act(self, dispatcher: Dispatcher, tracker: Tracker, domain: Domain) -> Events:
         if tracker.get_slot("consent") is not True:
             dispatcher.utter_message(response="utter_consent_declined")
             return []
@@ -494,30 +477,22 @@ class SubmitLead(Action):
         return []
 
 
-class PauseForm(Action):
-    def name(self) -> str:
-        return "action_pause_form"
+class PauseForm(BotAction):
+    action = "action_pause_form"
 
-    @guarded
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
-    ) -> List[EventType]:
+    async def act(self, dispatcher: Dispatcher, tracker: Tracker, domain: Domain) -> Events:
         if tracker.get_slot("consent") is True:
             await blocking(services().leads.set_status, tracker.sender_id, LeadStatus.PAUSED)
         dispatcher.utter_message(response="utter_paused")
         return []
 
 
-class ApplyCorrection(Action):
+class ApplyCorrection(BotAction):
     """A correction outside the form, or one the form couldn't apply (unclear or invalid)."""
 
-    def name(self) -> str:
-        return "action_apply_correction"
+    action = "action_apply_correction"
 
-    @guarded
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
-    ) -> List[EventType]:
+    async def act(self, dispatcher: Dispatcher, tracker: Tracker, domain: Domain) -> Events:
         svc = services()
         slots = dict(tracker.slots)
         if not filled_questions(slots):
