@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from typing import Callable, Tuple
 
@@ -140,6 +141,25 @@ def _year_from(match: str | None) -> int | None:
 
 # -- rules: each returns whole months, _PAST, or None when it does not apply --------------------
 
+Rule = Callable[[str, dt.date], int | None]
+MatchRule = Callable[[re.Match[str], dt.date], int | None]
+
+
+def _on_match(pattern: re.Pattern[str]) -> Callable[[MatchRule], Rule]:
+    """A rule read from the first match of `pattern` (None where the text has none); the
+    whole text is `match.string`."""
+
+    def rule(read: MatchRule) -> Rule:
+        @functools.wraps(read)
+        def apply(text: str, today: dt.date) -> int | None:
+            match = pattern.search(text)
+            return read(match, today) if match else None
+
+        return apply
+
+    return rule
+
+
 _QUARTER = re.compile(
     r"\b(?:(?P<end>end of|late|by the end of)\s+(?:the\s+)?)?"
     r"(?:q\s?(?P<q>[1-4])|(?P<ord>first|1st|second|2nd|third|3rd|fourth|4th|final|last)\s+quarter"
@@ -151,12 +171,10 @@ _ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3}
 _ORDINALS |= {"fourth": 4, "4th": 4, "final": 4, "last": 4}
 
 
-def _explicit_quarter(text: str, today: dt.date) -> int | None:
+@_on_match(_QUARTER)
+def _explicit_quarter(match: re.Match[str], today: dt.date) -> int | None:
     """Quarters ("Q3", "Q1 2027", "third quarter", "end of Q2"): months to its first month."""
-    match = _QUARTER.search(text)
-    if not match:
-        return None
-    if match.group("ord") == "last" and not re.search(r"last quarter of", text):
+    if match.group("ord") == "last" and not re.search(r"last quarter of", match.string):
         return None  # "last quarter" alone is the previous one
     quarter = int(match.group("q") or match.group("q2") or _ORDINALS[match.group("ord")])
     year = _year_from(match.group("year") or match.group("year_first"))
@@ -180,11 +198,9 @@ _HALF = re.compile(
 )
 
 
-def _half_year(text: str, today: dt.date) -> int | None:
+@_on_match(_HALF)
+def _half_year(match: re.Match[str], today: dt.date) -> int | None:
     """Half years ("H2", "second half of next year"): months to January or July."""
-    match = _HALF.search(text)
-    if not match:
-        return None
     half = int(match.group("h") or _ORDINALS[match.group("ord")])
     month = 1 if half == 1 else 7
     year = int(match.group("year")) if match.group("year") else None
@@ -209,15 +225,13 @@ _MONTH_NAME = re.compile(
 )
 
 
-def _month_name(text: str, today: dt.date) -> int | None:
+@_on_match(_MONTH_NAME)
+def _month_name(match: re.Match[str], today: dt.date) -> int | None:
     """Month names: "by March", "mid-June", "March 2027", "15th of May next year"."""
-    match = _MONTH_NAME.search(text)
-    if not match:
-        return None
     name = match.group("month")
     month = _MONTHS.get(name) or _MONTH_ABBREVIATIONS[name[:4] if name == "sept" else name[:3]]
     year = _year_from(match.group("year") or match.group("short_year"))
-    if match.group("next") or (year is None and re.search(r"\bnext year\b", text)):
+    if match.group("next") or (year is None and re.search(r"\bnext year\b", match.string)):
         year = today.year + 1
     if year is None:
         return _next_occurrence(today, month)
@@ -293,14 +307,14 @@ _RELATIVE_QUARTER = re.compile(
 )
 
 
-def _relative_quarter(text: str, today: dt.date) -> int | None:
+@_on_match(_RELATIVE_QUARTER)
+def _relative_quarter(match: re.Match[str], today: dt.date) -> int | None:
     """Relative quarters: "this quarter" is 0, "next quarter" its first month, "end of" its last."""
-    match = _RELATIVE_QUARTER.search(text)
-    if not match or re.search(r"\d\s*quarters?\b", text):
+    if re.search(r"\d\s*quarters?\b", match.string):
         return None
     which = match.group("which")
     is_end = bool(match.group("end")) or match.group(0).endswith("end")
-    if which is None and re.search(r"\b(within|during|in) the quarter\b", text):
+    if which is None and re.search(r"\b(within|during|in) the quarter\b", match.string):
         which, is_end = "this", True  # "within the quarter": before this one ends
     if which is None and not is_end:
         return None
@@ -321,11 +335,9 @@ _SEASON = re.compile(
 )
 
 
-def _season(text: str, today: dt.date) -> int | None:
+@_on_match(_SEASON)
+def _season(match: re.Match[str], today: dt.date) -> int | None:
     """Northern-hemisphere seasons: "in the summer" is June, or now if it is summer."""
-    match = _SEASON.search(text)
-    if not match:
-        return None
     season = match.group("season") or match.group("season2") or "fall"
     start, end = _SEASONS[season]
     if match.group("after") or match.group("after2"):
@@ -346,11 +358,9 @@ _HOLIDAYS = re.compile(
 )
 
 
-def _holidays(text: str, today: dt.date) -> int | None:
+@_on_match(_HOLIDAYS)
+def _holidays(match: re.Match[str], today: dt.date) -> int | None:
     """Holidays: "after the holidays" is January; "before Christmas" is December."""
-    match = _HOLIDAYS.search(text)
-    if not match:
-        return None
     if match.group("when") == "after" or match.group("what").startswith("new year"):
         return _next_occurrence(today, 1)
     return _next_occurrence(today, 12)
@@ -398,11 +408,9 @@ _RELATIVE_MONTH = re.compile(
 )
 
 
-def _relative_month(text: str, today: dt.date) -> int | None:
+@_on_match(_RELATIVE_MONTH)
+def _relative_month(match: re.Match[str], today: dt.date) -> int | None:
     """Relative months: "this month" is 0, "next month" 1, "the month after next" 2."""
-    match = _RELATIVE_MONTH.search(text)
-    if not match:
-        return None
     if match.group("month_after"):
         return 2
     return 1 if match.group("which") in ("next", "following", "coming") else 0
@@ -443,10 +451,10 @@ _FILLER = re.compile(
 _NUMERIC_DATE = re.compile(r"\b\d{1,4}[/.-]\d{1,2}[/.-]\d{2,4}\b")
 
 
-def _numeric_date(text: str, today: dt.date) -> int | None:
+@_on_match(_NUMERIC_DATE)
+def _numeric_date(match: re.Match[str], today: dt.date) -> int | None:
     """Numeric dates (15/03/2027, 2027-05-01), read before "2027" is taken as a bare year."""
-    match = _NUMERIC_DATE.search(text)
-    return _explicit_date(match.group(0), today) if match else None
+    return _explicit_date(match.group(0), today)
 
 
 # What dateparser is asked about must look like a day of a month: "the 15th", "15.06", "on
@@ -475,7 +483,7 @@ def _explicit_date(text: str, today: dt.date) -> int | None:
     return _PAST if months < 0 else months
 
 
-_RULES: Tuple[Callable[[str, dt.date], int | None], ...] = (
+_RULES: Tuple[Rule, ...] = (
     _numeric_date,
     _explicit_quarter,
     _half_year,
