@@ -32,7 +32,7 @@ from bot.leads.store import find_lead
 from bot.nurture.service import stop_enrollment
 from bot.outbox.queue import enqueue
 from bot.scoring.rules import SCORE_MAX
-from bot.storage.engine import make_session_factory, unit_of_work
+from bot.storage.engine import by_token, make_session_factory, unit_of_work
 from bot.storage.enums import DeliveryPurpose, MeetingStatus, Outcome
 from bot.storage.models import Lead, LeadAnswer, Meeting
 from bot.web.urls import PublicUrls
@@ -488,9 +488,7 @@ class BookingService:
         if not token:
             return None
         with unit_of_work(self._sessions) as session:
-            meeting = session.execute(
-                select(Meeting).where(Meeting.ics_token == token)
-            ).scalar_one_or_none()
+            meeting = by_token(session, Meeting.ics_token, token)
             if meeting is None:
                 return None
             lead = find_lead(session, meeting.conversation_id)

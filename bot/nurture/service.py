@@ -26,7 +26,7 @@ from bot.config.yamlfile import ConfigError, Reader, items
 from bot.crm import events as crm_events
 from bot.leads.store import find_lead, record_consent
 from bot.outbox.queue import enqueue
-from bot.storage.engine import make_session_factory, unit_of_work
+from bot.storage.engine import by_token, make_session_factory, unit_of_work
 from bot.storage.enums import (
     ConsentPurpose,
     DeliveryPurpose,
@@ -181,9 +181,7 @@ class NurtureService:
             return False
         now = self.clock()
         with unit_of_work(self._sessions) as session:
-            enrollment = session.execute(
-                select(NurtureEnrollment).where(NurtureEnrollment.unsubscribe_token == token)
-            ).scalar_one_or_none()
+            enrollment = by_token(session, NurtureEnrollment.unsubscribe_token, token)
             if enrollment is None:
                 return False
             if enrollment.status == EnrollmentStatus.ACTIVE:

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, event, select, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -83,6 +83,14 @@ def unit_of_work(session_factory: sessionmaker) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def by_token(session: Session, token_column: Any, token: str) -> Any:
+    """The row whose secret link token (a unique column such as `Meeting.ics_token`) is
+    `token`, or None."""
+    return session.execute(
+        select(token_column.class_).where(token_column == token)
+    ).scalar_one_or_none()
 
 
 def drop_databases(admin_url: str, names: Iterable[str]) -> None:
