@@ -118,3 +118,41 @@ def test_a_domain_is_empty_exactly_when_rasa_says_so() -> None:
     assert Domain.from_dict({}).is_empty()
     assert not Domain.from_dict({"intents": ["greet"]}).is_empty()
     assert Domain.empty().is_empty()  # asked again, same answer
+
+
+def test_the_quick_proof_agrees_with_the_full_schema() -> None:
+    """Every answer the per-event-type check passes is valid by Rasa's whole schema, and every
+    answer the whole schema refuses is still refused, with the same error."""
+    from jsonschema import validators
+
+    install()
+    schema = RemoteAction.action_response_format_spec()
+    full = validators.validator_for(schema)(schema)
+    action = RemoteAction("action_x", None)
+    answers = [
+        {},
+        {"events": []},
+        {"events": [{"event": "slot", "name": "budget", "value": 5000, "timestamp": None}]},
+        {"events": [{"event": "active_loop", "name": None}, {"event": "followup", "name": "x"}]},
+        {"events": [{"event": "bot", "text": "hi", "metadata": {}}], "responses": [{}]},
+        {"events": [{"event": "user", "text": "hi", "parse_data": {"intent": {}}}]},
+        {"events": [{"event": "slot", "name": "budget"}]},  # no value
+        {"events": [{"event": "slot", "name": 3, "value": 1}]},
+        {"events": [{"event": "no_such_event"}]},
+        {"events": [{"name": "x"}]},
+        {"events": [{"event": 3}]},
+        {"events": ["slot"]},
+        {"events": None},
+        {"events": [{"event": "slot", "name": "a", "value": 1, "timestamp": "now"}]},
+        {"events": [{"event": "bot", "metadata": "x"}]},
+        {"responses": [1]},
+        {"responses": None, "events": []},
+    ]
+    for answer in answers:
+        if full.is_valid(answer):
+            assert action._validate_action_result(answer) is True, answer
+        else:
+            with pytest.raises(ValidationError) as error:
+                action._validate_action_result(answer)
+            expected = __import__("jsonschema").exceptions.best_match(full.iter_errors(answer))
+            assert error.value.message.startswith(expected.message), answer
