@@ -7,9 +7,11 @@ import subprocess
 import sys
 import uuid
 from pathlib import Path
-from typing import Iterator
+from typing import Dict, Iterator, List
 
 import pytest
+
+from tests.e2e import prestart
 
 POSTGRES_ADMIN_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
 
@@ -67,42 +69,76 @@ def database_url(request: pytest.FixtureRequest) -> str:
     return url
 
 
-@pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory):
-    """The real stack (tests/e2e/stack.py), started once for the end-to-end and browser tests."""
+def _stop_stack_and_sinks(running) -> None:
+    from tests.e2e.stack import stop_stack
+
+    if running.process.poll() is None:
+        stop_stack(running)
+    for sink in ("mail", "slack"):
+        if getattr(running, sink, None) is not None:
+            getattr(running, sink).stop()
+    if getattr(running, "crm_server", None) is not None:
+        running.crm_server.shutdown()
+        running.crm_server.server_close()
+
+
+def _require_model() -> None:
     from bot.config.settings import Settings
     from bot.runtime.model import current_model
-    from tests.crm.receiver import start_receiver
-    from tests.e2e.mail import MailSink
-    from tests.e2e.stack import free_port, start_stack, stop_stack
 
     if current_model(Settings.from_env().model_dir) is None:
         pytest.fail("no trained model for the current data: run `make train` (make test does)")
+
+
+@prestart.register("stack", _stop_stack_and_sinks, ahead=None)
+def _prepare_stack(tmp_path_factory: pytest.TempPathFactory):
+    from tests.crm.receiver import start_receiver
+    from tests.e2e.mail import MailSink
+    from tests.e2e.stack import free_port, start_stack
+
+    _require_model()
+    folder = tmp_path_factory.mktemp("stack")
     mail = MailSink(free_port()).start()
     # A CRM webhook receiver that verifies every event with the README's snippet.
     crm, crm_server = start_receiver("e2e-webhook-secret-0123456789", free_port())
-    running = start_stack(
-        tmp_path_factory.mktemp("stack"),
-        {
-            # The worker delivers to a real SMTP server, quickly, and nurture starts at once.
-            "SMTP_HOST": "127.0.0.1",
-            "SMTP_PORT": str(mail.port),
-            "SMTP_STARTTLS": "false",
-            "WORKER_POLL_SECONDS": "0.5",
-            "NURTURE_FILE": str(Path(__file__).parent / "e2e" / "nurture_now.yml"),
-            "INBOX_TOKEN": "e2e-inbox-token",
-            "CRM_WEBHOOK_URL": crm.url,
-            "WEBHOOK_SECRET": crm.secret,
-        },
-    )
-    running.mail = mail
-    running.crm = crm
+
+    def start():
+        try:
+            running = start_stack(
+                folder,
+                {
+                    # The worker delivers to a real SMTP server, quickly, and nurture starts
+                    # at once.
+                    "SMTP_HOST": "127.0.0.1",
+                    "SMTP_PORT": str(mail.port),
+                    "SMTP_STARTTLS": "false",
+                    "WORKER_POLL_SECONDS": "0.5",
+                    "NURTURE_FILE": str(Path(__file__).parent / "e2e" / "nurture_now.yml"),
+                    "INBOX_TOKEN": "e2e-inbox-token",
+                    "CRM_WEBHOOK_URL": crm.url,
+                    "WEBHOOK_SECRET": crm.secret,
+                },
+            )
+        except BaseException:
+            mail.stop()
+            crm_server.shutdown()
+            crm_server.server_close()
+            raise
+        running.mail = mail
+        running.crm = crm
+        running.crm_server = crm_server  # type: ignore[attr-defined]
+        return running
+
+    return start
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory):
+    """The real stack (tests/e2e/stack.py), started once for the end-to-end and browser tests
+    (started ahead, as the first test begins: tests/e2e/prestart.py)."""
+    running = prestart.take("stack", tmp_path_factory)
     yield running
-    if running.process.poll() is None:
-        stop_stack(running)
-    mail.stop()
-    crm_server.shutdown()
-    crm_server.server_close()
+    _stop_stack_and_sinks(running)
 
 
 HANDOFF_WAIT_SECONDS = 15
@@ -142,47 +178,94 @@ default_segment: default
     return path
 
 
-@pytest.fixture(scope="session")
-def handoff_stack(tmp_path_factory: pytest.TempPathFactory):
-    """A second real stack for live handoff (tests/e2e/test_handoff.py, the browser test): a
-    rep always working, one never, a short HANDOFF_WAIT_SECONDS, and a local Slack receiver."""
-    from bot.config.settings import Settings
-    from bot.runtime.model import current_model
+@prestart.register("handoff_stack", _stop_stack_and_sinks)
+def _prepare_handoff_stack(tmp_path_factory: pytest.TempPathFactory):
     from tests.e2e.mail import MailSink
     from tests.e2e.slack import SlackReceiver
-    from tests.e2e.stack import free_port, start_stack, stop_stack
+    from tests.e2e.stack import free_port, start_stack
 
-    if current_model(Settings.from_env().model_dir) is None:
-        pytest.fail("no trained model for the current data: run `make train` (make test does)")
+    _require_model()
     folder = tmp_path_factory.mktemp("handoff-stack")
     mail = MailSink(free_port()).start()
     slack = SlackReceiver().start()
-    running = start_stack(
-        folder,
-        {
-            "SMTP_HOST": "127.0.0.1",
-            "SMTP_PORT": str(mail.port),
-            "SMTP_STARTTLS": "false",
-            "WORKER_POLL_SECONDS": "0.5",
-            "REPS_FILE": str(handoff_reps_file(folder)),
-            "HANDOFF_WAIT_SECONDS": str(HANDOFF_WAIT_SECONDS),
-            "REP_WEBHOOK_URL": slack.url,
-        },
-    )
-    running.mail = mail
-    running.slack = slack  # type: ignore[attr-defined]
-    for email in ("hana@example.com", "olaf@example.com"):  # the reps' inbox accounts
-        subprocess.run(
-            [sys.executable, "-m", "bot", "reps", "set-password", email, "--password-stdin"],
-            cwd=Path(__file__).resolve().parents[1],
-            env=running.env,
-            input=HANDOFF_REP_PASSWORD + "\n",
-            text=True,
-            capture_output=True,
-            check=True,
-        )
+
+    def start():
+        try:
+            running = start_stack(
+                folder,
+                {
+                    "SMTP_HOST": "127.0.0.1",
+                    "SMTP_PORT": str(mail.port),
+                    "SMTP_STARTTLS": "false",
+                    "WORKER_POLL_SECONDS": "0.5",
+                    "REPS_FILE": str(handoff_reps_file(folder)),
+                    "HANDOFF_WAIT_SECONDS": str(HANDOFF_WAIT_SECONDS),
+                    "REP_WEBHOOK_URL": slack.url,
+                },
+            )
+        except BaseException:
+            slack.stop()
+            mail.stop()
+            raise
+        running.mail = mail
+        running.slack = slack  # type: ignore[attr-defined]
+        for email in ("hana@example.com", "olaf@example.com"):  # the reps' inbox accounts
+            subprocess.run(
+                [sys.executable, "-m", "bot", "reps", "set-password", email, "--password-stdin"],
+                cwd=Path(__file__).resolve().parents[1],
+                env=running.env,
+                input=HANDOFF_REP_PASSWORD + "\n",
+                text=True,
+                capture_output=True,
+                check=True,
+            )
+        return running
+
+    return start
+
+
+@pytest.fixture(scope="session")
+def handoff_stack(tmp_path_factory: pytest.TempPathFactory):
+    """A second real stack for live handoff (tests/e2e/test_handoff.py, the browser test): a
+    rep always working, one never, a short HANDOFF_WAIT_SECONDS, and a local Slack receiver
+    (started ahead, as the module before the first using it begins: tests/e2e/prestart.py)."""
+    running = prestart.take("handoff_stack", tmp_path_factory)
     yield running
-    if running.process.poll() is None:
-        stop_stack(running)
-    slack.stop()
-    mail.stop()
+    _stop_stack_and_sinks(running)
+
+
+# --- starting stacks ahead (tests/e2e/prestart.py) -------------------------------------------
+_PLAN: Dict[str, List[str]] = {}  # nodeid of the test whose start launches them -> fixtures
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Plan which stack fixtures start as which test begins: each as the module `ahead`
+    modules before the first module using it begins (ahead=None: as the first test begins)."""
+    _PLAN.clear()
+    if session.config.getoption("collectonly") or not session.items:
+        return
+    launchers = prestart.registered()
+    modules: List[List[pytest.Item]] = []
+    for item in session.items:
+        if not modules or modules[-1][0].module is not getattr(item, "module", None):
+            modules.append([item])
+        else:
+            modules[-1].append(item)
+    planned: set = set()
+    for index, items in enumerate(modules):
+        used = {name for item in items for name in getattr(item, "fixturenames", ())}
+        for name in sorted((used & set(launchers)) - planned):
+            planned.add(name)
+            ahead = launchers[name].ahead
+            at = modules[0 if ahead is None else max(0, index - ahead)][0]
+            _PLAN.setdefault(at.nodeid, []).append(name)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    for name in _PLAN.pop(item.nodeid, []):
+        prestart.launch(name, item.config._tmp_path_factory)  # type: ignore[attr-defined]
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    prestart.stop_untaken()

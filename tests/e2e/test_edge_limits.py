@@ -13,12 +13,14 @@ import subprocess
 import sys
 import time
 import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Tuple
 
 import pytest
 import requests
 
+from tests.e2e import prestart
 from tests.e2e.stack import ROOT, START_TIMEOUT, free_port, rasa_token
 
 pytestmark = pytest.mark.e2e
@@ -50,8 +52,31 @@ def post(
         connection.close()
 
 
-@pytest.fixture(scope="module")
-def replicas(tmp_path_factory: pytest.TempPathFactory):
+@dataclass
+class Replicas:
+    processes: List[subprocess.Popen]
+    prefix: str  # of the Redis keys, deleted after
+    ports: Dict[str, Any] = field(default_factory=dict)
+
+
+def _stop(replicas: Replicas) -> None:
+    for process in replicas.processes:
+        process.send_signal(signal.SIGINT)
+    for process in replicas.processes:
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+    import redis
+
+    client = redis.Redis.from_url("redis://127.0.0.1:6379/0")
+    keys = list(client.scan_iter(match=f"*{replicas.prefix}*"))
+    if keys:
+        client.delete(*keys)
+
+
+@prestart.register("replicas", _stop, ahead=2)
+def _prepare(tmp_path_factory: pytest.TempPathFactory):
     """Two Rasa servers and a web process; the Rasa servers count limits in one Redis."""
     from bot.config.settings import Settings
     from bot.runtime.model import current_model
@@ -62,84 +87,90 @@ def replicas(tmp_path_factory: pytest.TempPathFactory):
     if current_model(Settings.from_env().model_dir) is None:
         pytest.fail("no trained model for the current data: run `make train`")
     tmp = Path(tmp_path_factory.mktemp("edge"))
-    ports = [free_port(), free_port()]
-    web_port = free_port()
-    prefix = f"leadbot-test-{uuid.uuid4().hex}"
-    env = dict(os.environ)
-    env.update(
-        DATABASE_URL=f"sqlite:///{tmp / 'leadbot.db'}",
-        ACTION_ENDPOINT_URL=f"http://127.0.0.1:{free_port()}/webhook",  # none: apologies
-        LOCK_STORE_URL="redis://127.0.0.1:6379/0",
-        EVENT_BROKER_URL="",
-        REDIS_URL="redis://127.0.0.1:6379/0",
-        REDIS_KEY_PREFIX=prefix,
-        TRUSTED_PROXIES="127.0.0.1",
-        ADDRESS_RATE_LIMIT=str(ADDRESS_LIMIT),
-        ADDRESS_RATE_WINDOW_S="60",
-        NEW_CONVERSATIONS_PER_HOUR=str(NEW_PER_HOUR),
-        WIDGET_RATE_LIMIT="100",
-        PUBLIC_BASE_URL="",
-        ALLOWED_ORIGINS="",
-        SECRET_KEY_FILE=str(tmp / "secret_key"),
-        RASA_AUTH_TOKEN_FILE=str(tmp / "rasa_auth_token"),
-        ACTION_SERVER_TOKEN_FILE=str(tmp / "action_server_token"),
-        RASA_URL=f"http://127.0.0.1:{ports[0]}",
-        WEB_PORT=str(web_port),
-    )
-    rasa_token(env)  # made once, before the processes read it
-    processes: List[subprocess.Popen] = []
-    logs = tmp / "edge.log"
-    with logs.open("w") as log:
-        for index, port in enumerate(ports):
-            processes.append(
-                subprocess.Popen(
-                    [sys.executable, "-m", "bot", "serve", "--role", "rasa", "--no-train"],
-                    cwd=ROOT,
-                    env=dict(
-                        env,
-                        RASA_PORT=str(port),
-                        TRACKER_STORE_URL=f"sqlite:///{tmp / f'tracker{index}.db'}",
-                    ),
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                )
-            )
-        processes.append(
-            subprocess.Popen(
-                [sys.executable, "-m", "bot", "serve", "--role", "web"],
-                cwd=ROOT,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        )
-    try:
-        deadline = time.monotonic() + 2 * START_TIMEOUT  # two Rasa servers loading at once
-        for port in [*ports, web_port]:
-            while True:
-                assert all(p.poll() is None for p in processes), logs.read_text()[-4000:]
-                assert time.monotonic() < deadline, logs.read_text()[-4000:]
-                try:
-                    if requests.get(f"http://127.0.0.1:{port}/", timeout=2).status_code == 200:
-                        break
-                except requests.RequestException:
-                    pass
-                time.sleep(1)
-        yield {"rasa": ports, "web": web_port, "log": logs}
-    finally:
-        for process in processes:
-            process.send_signal(signal.SIGINT)
-        for process in processes:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        import redis
 
-        client = redis.Redis.from_url("redis://127.0.0.1:6379/0")
-        keys = list(client.scan_iter(match=f"*{prefix}*"))
-        if keys:
-            client.delete(*keys)
+    def start() -> Replicas:
+        ports = [free_port(), free_port()]
+        web_port = free_port()
+        prefix = f"leadbot-test-{uuid.uuid4().hex}"
+        env = dict(os.environ)
+        env.update(
+            DATABASE_URL=f"sqlite:///{tmp / 'leadbot.db'}",
+            ACTION_ENDPOINT_URL=f"http://127.0.0.1:{free_port()}/webhook",  # none: apologies
+            LOCK_STORE_URL="redis://127.0.0.1:6379/0",
+            EVENT_BROKER_URL="",
+            REDIS_URL="redis://127.0.0.1:6379/0",
+            REDIS_KEY_PREFIX=prefix,
+            TRUSTED_PROXIES="127.0.0.1",
+            ADDRESS_RATE_LIMIT=str(ADDRESS_LIMIT),
+            ADDRESS_RATE_WINDOW_S="60",
+            NEW_CONVERSATIONS_PER_HOUR=str(NEW_PER_HOUR),
+            WIDGET_RATE_LIMIT="100",
+            PUBLIC_BASE_URL="",
+            ALLOWED_ORIGINS="",
+            SECRET_KEY_FILE=str(tmp / "secret_key"),
+            RASA_AUTH_TOKEN_FILE=str(tmp / "rasa_auth_token"),
+            ACTION_SERVER_TOKEN_FILE=str(tmp / "action_server_token"),
+            RASA_URL=f"http://127.0.0.1:{ports[0]}",
+            WEB_PORT=str(web_port),
+        )
+        rasa_token(env)  # made once, before the processes read it
+        replicas = Replicas([], prefix)
+        logs = tmp / "edge.log"
+        try:
+            with logs.open("w") as log:
+                for index, port in enumerate(ports):
+                    replicas.processes.append(
+                        subprocess.Popen(
+                            [sys.executable, "-m", "bot", "serve", "--role", "rasa", "--no-train"],
+                            cwd=ROOT,
+                            env=dict(
+                                env,
+                                RASA_PORT=str(port),
+                                TRACKER_STORE_URL=f"sqlite:///{tmp / f'tracker{index}.db'}",
+                            ),
+                            stdout=log,
+                            stderr=subprocess.STDOUT,
+                        )
+                    )
+                replicas.processes.append(
+                    subprocess.Popen(
+                        [sys.executable, "-m", "bot", "serve", "--role", "web"],
+                        cwd=ROOT,
+                        env=env,
+                        stdout=log,
+                        stderr=subprocess.STDOUT,
+                    )
+                )
+            processes = replicas.processes
+            deadline = time.monotonic() + 2 * START_TIMEOUT  # two Rasa servers loading at once
+            for port in [*ports, web_port]:
+                while True:
+                    assert all(p.poll() is None for p in processes), logs.read_text()[-4000:]
+                    assert time.monotonic() < deadline, logs.read_text()[-4000:]
+                    try:
+                        if requests.get(f"http://127.0.0.1:{port}/", timeout=2).status_code == 200:
+                            break
+                    except requests.RequestException:
+                        pass
+                    time.sleep(1)
+        except BaseException:
+            _stop(replicas)
+            raise
+        replicas.ports = {"rasa": ports, "web": web_port, "log": logs}
+        return replicas
+
+    return start
+
+
+@pytest.fixture(scope="module")
+def replicas(tmp_path_factory: pytest.TempPathFactory):
+    """Two Rasa servers and a web process; the Rasa servers count limits in one Redis
+    (started ahead: tests/e2e/prestart.py)."""
+    started = prestart.take("replicas", tmp_path_factory)
+    try:
+        yield started.ports
+    finally:
+        _stop(started)
 
 
 def chat(sender: str, message: str = "") -> Dict[str, Any]:

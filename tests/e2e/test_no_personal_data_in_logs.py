@@ -15,32 +15,48 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.e2e import prestart
 from tests.e2e.stack import free_port, start_stack, stop_stack
 
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture(scope="module")
-def debug_stack(tmp_path_factory: pytest.TempPathFactory):
+def _stop(stack) -> None:
+    if stack.process.poll() is None:
+        stop_stack(stack)
+
+
+@prestart.register("debug_stack", _stop)
+def _prepare(tmp_path_factory: pytest.TempPathFactory):
     tmp = Path(tmp_path_factory.mktemp("logs"))
     dead_smtp = free_port()  # nothing listens here: every delivery fails
-    stack = start_stack(
-        tmp,
-        {
-            "LOG_LEVEL": "DEBUG",
-            "SMTP_HOST": "127.0.0.1",
-            "SMTP_PORT": str(dead_smtp),
-            "SMTP_STARTTLS": "false",
-            "WORKER_POLL_SECONDS": "0.5",
-            "INBOX_TOKEN": "logs-inbox-token",
-        },
-    )
-    stack.env["TMP_DIR"] = str(tmp)
+
+    def start():
+        stack = start_stack(
+            tmp,
+            {
+                "LOG_LEVEL": "DEBUG",
+                "SMTP_HOST": "127.0.0.1",
+                "SMTP_PORT": str(dead_smtp),
+                "SMTP_STARTTLS": "false",
+                "WORKER_POLL_SECONDS": "0.5",
+                "INBOX_TOKEN": "logs-inbox-token",
+            },
+        )
+        stack.env["TMP_DIR"] = str(tmp)
+        return stack
+
+    return start
+
+
+@pytest.fixture(scope="module")
+def debug_stack(tmp_path_factory: pytest.TempPathFactory):
+    """Its own stack, started ahead (tests/e2e/prestart.py)."""
+    stack = prestart.take("debug_stack", tmp_path_factory)
     try:
         yield stack
     finally:
-        if stack.process.poll() is None:
-            stop_stack(stack)
+        _stop(stack)
 
 
 def every_log(folder: Path) -> str:

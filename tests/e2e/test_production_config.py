@@ -14,10 +14,13 @@ import shutil
 import signal
 import socket
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, List
 
 import pytest
 
+from tests.e2e import prestart
 from tests.e2e.stack import ROOT, Stack, free_port, start_stack, stop_stack
 
 pytestmark = pytest.mark.e2e
@@ -34,8 +37,28 @@ def _redis_unavailable() -> str:
         return f"Redis not reachable on 127.0.0.1:6379 ({error})"
 
 
-@pytest.fixture(scope="module")
-def production_stack(tmp_path_factory: pytest.TempPathFactory):
+@dataclass
+class Production:
+    queue: str
+    names: List[str]  # the PostgreSQL databases (leads, tracker store), dropped after
+    admin: Any
+    stack: Stack | None = None
+
+
+def _stop(production: Production) -> None:
+    from bot.storage.engine import drop_databases
+    from tests.conftest import POSTGRES_ADMIN_URL
+
+    stack = production.stack
+    if stack is not None and stack.process.poll() is None:
+        stop_stack(stack)
+    asyncio.run(_queue_messages(production.queue, delete=True))
+    production.admin.dispose()
+    drop_databases(POSTGRES_ADMIN_URL, production.names)
+
+
+@prestart.register("production_stack", _stop)
+def _prepare(tmp_path_factory: pytest.TempPathFactory):
     from tests.conftest import _postgres_reachable
 
     reason = _postgres_reachable() or _redis_unavailable() or _rabbitmq_unavailable()
@@ -43,46 +66,57 @@ def production_stack(tmp_path_factory: pytest.TempPathFactory):
         reason = "haproxy is not installed (.ci/run installs Debian's package)"
     if reason:
         pytest.skip(reason)
-    import uuid
+    folder = Path(tmp_path_factory.mktemp("production"))
 
-    from sqlalchemy import create_engine, text
+    def start() -> Production:
+        import uuid
 
-    from bot.storage.engine import drop_databases
-    from bot.storage.migrate import upgrade
-    from tests.conftest import POSTGRES_ADMIN_URL
+        from sqlalchemy import create_engine, text
 
-    names = [f"leadbot_e2e_{kind}_{uuid.uuid4().hex[:8]}" for kind in ("leads", "tracker")]
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT", future=True)
-    with admin.connect() as connection:
-        for name in names:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    leads_url = f"postgresql+psycopg2://postgres@127.0.0.1:5432/{names[0]}"
-    upgrade(leads_url)
-    queue = f"leadbot_e2e_{uuid.uuid4().hex[:8]}"
-    stack: Stack = start_stack(
-        Path(tmp_path_factory.mktemp("production")),
-        {
-            "DATABASE_URL": leads_url,
-            "TRACKER_STORE_URL": f"postgresql://postgres@127.0.0.1:5432/{names[1]}",
-            "LOCK_STORE_URL": "redis://127.0.0.1:6379/0",
-            "EVENT_BROKER_URL": "amqp://guest:guest@127.0.0.1:5672",
-            "EVENT_BROKER_QUEUE": queue,
-            "RASA_REPLICA_PORTS": f"{free_port()},{free_port()}",
-            "ACTION_REPLICA_PORTS": f"{free_port()},{free_port()}",
-            "WORKERS": "2",
-        },
-        args=["--production"],
-    )
-    stack.env["EVENT_BROKER_QUEUE"] = queue
+        from bot.storage.migrate import upgrade
+        from tests.conftest import POSTGRES_ADMIN_URL
+
+        names = [f"leadbot_e2e_{kind}_{uuid.uuid4().hex[:8]}" for kind in ("leads", "tracker")]
+        admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT", future=True)
+        with admin.connect() as connection:
+            for name in names:
+                connection.execute(text(f'CREATE DATABASE "{name}"'))
+        leads_url = f"postgresql+psycopg2://postgres@127.0.0.1:5432/{names[0]}"
+        production = Production(f"leadbot_e2e_{uuid.uuid4().hex[:8]}", names, admin)
+        try:
+            upgrade(leads_url)
+            production.stack = start_stack(
+                folder,
+                {
+                    "DATABASE_URL": leads_url,
+                    "TRACKER_STORE_URL": f"postgresql://postgres@127.0.0.1:5432/{names[1]}",
+                    "LOCK_STORE_URL": "redis://127.0.0.1:6379/0",
+                    "EVENT_BROKER_URL": "amqp://guest:guest@127.0.0.1:5672",
+                    "EVENT_BROKER_QUEUE": production.queue,
+                    "RASA_REPLICA_PORTS": f"{free_port()},{free_port()}",
+                    "ACTION_REPLICA_PORTS": f"{free_port()},{free_port()}",
+                    "WORKERS": "2",
+                },
+                args=["--production"],
+            )
+            production.stack.env["EVENT_BROKER_QUEUE"] = production.queue
+            wait_for_every_replica(production.stack)
+        except BaseException:
+            _stop(production)
+            raise
+        return production
+
+    return start
+
+
+@pytest.fixture(scope="module")
+def production_stack(tmp_path_factory: pytest.TempPathFactory):
+    """`bot serve --production`, started ahead (tests/e2e/prestart.py)."""
+    production = prestart.take("production_stack", tmp_path_factory)
     try:
-        wait_for_every_replica(stack)
-        yield stack
+        yield production.stack
     finally:
-        if stack.process.poll() is None:
-            stop_stack(stack)
-        asyncio.run(_queue_messages(queue, delete=True))
-        admin.dispose()
-        drop_databases(POSTGRES_ADMIN_URL, names)
+        _stop(production)
 
 
 def wait_for_every_replica(stack: Stack, timeout_s: float = 300) -> None:

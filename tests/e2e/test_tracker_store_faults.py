@@ -14,12 +14,14 @@ from __future__ import annotations
 import shutil
 import tempfile
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
 import pytest
 import sqlalchemy as sa
 
+from tests.e2e import prestart
 from tests.e2e.postgres import PrivatePostgres, server_binaries
 from tests.e2e.stack import Conversation, Stack, start_stack, stop_stack
 
@@ -29,35 +31,70 @@ APOLOGY = "trouble on my side"  # utter_temporarily_unavailable
 BOOKED = "You're booked"
 
 
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[PrivatePostgres]:
+@dataclass
+class Faults:
+    postgres: PrivatePostgres
+    stack: Stack | None = None
+
+
+def _stop(faults: Faults) -> None:
+    try:
+        if faults.stack is not None:
+            stop_stack(faults.stack)
+    finally:
+        faults.postgres.stop()
+        shutil.rmtree(Path(faults.postgres.folder).parent, ignore_errors=True)
+
+
+@prestart.register("faults", _stop, ahead=2)
+def _prepare(tmp_path_factory: pytest.TempPathFactory):
     if server_binaries() is None:
         pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) not installed")
     folder = Path(tempfile.mkdtemp(prefix="leadbot-tracker-faults-"))
     folder.chmod(0o755)  # initdb runs as postgres when we are root
-    server = PrivatePostgres(folder / "pg").start()
-    try:
-        yield server
-    finally:
-        server.stop()
-        shutil.rmtree(folder, ignore_errors=True)
+
+    def start() -> Faults:
+        from bot.runtime.production import ensure_database
+
+        faults = Faults(PrivatePostgres(folder / "pg"))
+        try:
+            faults.postgres.start()
+            # The stack with Rasa's tracker store (and the leads) on the private PostgreSQL.
+            database_url = faults.postgres.url("leadbot")
+            tracker_url = faults.postgres.url("leadbot_tracker")
+            ensure_database(database_url)
+            ensure_database(tracker_url)
+            (folder / "stack").mkdir()
+            faults.stack = start_stack(
+                folder / "stack", {"DATABASE_URL": database_url, "TRACKER_STORE_URL": tracker_url}
+            )
+        except BaseException:
+            _stop(faults)
+            raise
+        return faults
+
+    return start
 
 
 @pytest.fixture(scope="module")
-def pg_stack(postgres: PrivatePostgres) -> Iterator[Stack]:
-    """The stack with Rasa's tracker store (and the leads) on the private PostgreSQL."""
-    from bot.runtime.production import ensure_database
-
-    database_url, tracker_url = postgres.url("leadbot"), postgres.url("leadbot_tracker")
-    ensure_database(database_url)
-    ensure_database(tracker_url)
-    folder = Path(postgres.folder).parent / "stack"
-    folder.mkdir()
-    stack = start_stack(folder, {"DATABASE_URL": database_url, "TRACKER_STORE_URL": tracker_url})
+def faults(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Faults]:
+    """A private PostgreSQL and the stack on it, started ahead (tests/e2e/prestart.py)."""
+    started = prestart.take("faults", tmp_path_factory)
     try:
-        yield stack
+        yield started
     finally:
-        stop_stack(stack)
+        _stop(started)
+
+
+@pytest.fixture(scope="module")
+def postgres(faults: Faults) -> PrivatePostgres:
+    return faults.postgres
+
+
+@pytest.fixture(scope="module")
+def pg_stack(faults: Faults) -> Stack:
+    """The stack with Rasa's tracker store (and the leads) on the private PostgreSQL."""
+    return faults.stack
 
 
 @pytest.fixture(scope="module")
