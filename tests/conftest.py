@@ -138,7 +138,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory):
     (started ahead, as the first test begins: tests/e2e/prestart.py)."""
     running = prestart.take("stack", tmp_path_factory)
     yield running
-    _stop_stack_and_sinks(running)
+    prestart.stop_later(_stop_stack_and_sinks, running)  # the stacks stop side by side
 
 
 HANDOFF_WAIT_SECONDS = 15
@@ -231,7 +231,7 @@ def handoff_stack(tmp_path_factory: pytest.TempPathFactory):
     (started ahead, as the module before the first using it begins: tests/e2e/prestart.py)."""
     running = prestart.take("handoff_stack", tmp_path_factory)
     yield running
-    _stop_stack_and_sinks(running)
+    prestart.stop_later(_stop_stack_and_sinks, running)  # the stacks stop side by side
 
 
 # --- starting stacks ahead (tests/e2e/prestart.py) -------------------------------------------
@@ -268,4 +268,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    prestart.stop_untaken()
+    failed = prestart.finish()
+    if failed:  # a stack that did not stop cleanly fails the run, as a failing teardown did
+        print("\nstacks that did not stop cleanly:\n" + "\n".join(failed))
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -14,7 +14,7 @@ from __future__ import annotations
 import threading
 from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import Any, Callable, Dict
+from typing import Any, Callable, Dict, List
 
 import pytest
 
@@ -32,6 +32,8 @@ class Launcher:
 
 _LAUNCHERS: Dict[str, Launcher] = {}
 _STARTED: Dict[str, Future] = {}
+_STOPPING: List[threading.Thread] = []
+STOP_ERRORS: List[str] = []  # stops that failed in the background: the session fails
 
 
 def register(
@@ -77,11 +79,31 @@ def take(name: str, tmp_path_factory: pytest.TempPathFactory) -> Any:
     return _STARTED.pop(name).result()
 
 
-def stop_untaken() -> None:
+def stop_later(stop: Callable[[Any], None], value: Any) -> None:
+    """Stop a module's stack in the background while the next tests run (its ports, folders
+    and databases are its own); the session waits for it at the end (`finish`)."""
+
+    def run() -> None:
+        try:
+            stop(value)
+        except BaseException as error:  # noqa: BLE001 - reported by finish()
+            STOP_ERRORS.append(f"{getattr(stop, '__module__', '')}: {error!r}")
+
+    thread = threading.Thread(target=run, name="stop-later", daemon=True)
+    thread.start()
+    _STOPPING.append(thread)
+
+
+def finish() -> List[str]:
+    """At the end of the session: stop what was started ahead and never taken (a failing run
+    with -x), wait for the stops still running; returns the stops that failed."""
     for name, future in list(_STARTED.items()):
         _STARTED.pop(name)
         try:
             value = future.result()
         except BaseException:  # noqa: BLE001 - it never started: nothing to stop
             continue
-        _LAUNCHERS[name].stop(value)
+        stop_later(_LAUNCHERS[name].stop, value)
+    while _STOPPING:
+        _STOPPING.pop().join()
+    return list(STOP_ERRORS)

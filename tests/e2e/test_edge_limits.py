@@ -170,7 +170,7 @@ def replicas(tmp_path_factory: pytest.TempPathFactory):
     try:
         yield started.ports
     finally:
-        _stop(started)
+        prestart.stop_later(_stop, started)  # while the next module runs
 
 
 def chat(sender: str, message: str = "") -> Dict[str, Any]:

@@ -56,7 +56,7 @@ def debug_stack(tmp_path_factory: pytest.TempPathFactory):
     try:
         yield stack
     finally:
-        _stop(stack)
+        prestart.stop_later(_stop, stack)  # the test stops it; on a failure, in the background
 
 
 def every_log(folder: Path) -> str:

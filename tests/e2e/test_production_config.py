@@ -116,7 +116,7 @@ def production_stack(tmp_path_factory: pytest.TempPathFactory):
     try:
         yield production.stack
     finally:
-        _stop(production)
+        prestart.stop_later(_stop, production)  # while the next module runs
 
 
 def wait_for_every_replica(stack: Stack, timeout_s: float = 300) -> None:

@@ -83,7 +83,7 @@ def faults(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Faults]:
     try:
         yield started
     finally:
-        _stop(started)
+        prestart.stop_later(_stop, started)  # while the next module runs
 
 
 @pytest.fixture(scope="module")
