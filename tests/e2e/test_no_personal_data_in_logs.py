@@ -26,7 +26,7 @@ def _stop(stack) -> None:
         stop_stack(stack)
 
 
-@prestart.register("debug_stack", _stop)
+@prestart.register("debug_stack", _stop, ahead=3)
 def _prepare(tmp_path_factory: pytest.TempPathFactory):
     tmp = Path(tmp_path_factory.mktemp("logs"))
     dead_smtp = free_port()  # nothing listens here: every delivery fails

@@ -57,7 +57,7 @@ def _stop(production: Production) -> None:
     drop_databases(POSTGRES_ADMIN_URL, production.names)
 
 
-@prestart.register("production_stack", _stop)
+@prestart.register("production_stack", _stop, ahead=2)
 def _prepare(tmp_path_factory: pytest.TempPathFactory):
     from tests.conftest import _postgres_reachable
 
