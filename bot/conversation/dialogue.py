@@ -101,6 +101,13 @@ def is_digression(
     answerable = turn.intent in SOFT_DIGRESSIONS or turn.intent in QUESTION_INTENTS
     if answerable and verdict == "ok" and announces_answer(requested_slot, turn.text):
         return False  # "the company is Sparrow Media" is an answer, whatever the NLU says
+    if (
+        turn.intent == "out_of_scope"
+        and verdict == "ok"
+        and is_typed_as_a_name(requested_slot, turn.text)
+    ):
+        # The NLU has seen few of the world's names: "Zelda Obmafghmfk" may score as off-topic.
+        return False
     if requested_slot in SHAPED_ANSWERS and verdict == "ok":
         if turn.intent in SOFT_DIGRESSIONS:
             # "what's the weather like today?" and "my invoice from last month is wrong" hold
@@ -137,6 +144,25 @@ def announces_answer(requested_slot: str | None, text: str) -> bool:
     """A message worded as the answer to the question ("I work at Acme", "my name is Jo")."""
     pattern = _ANNOUNCED.get(requested_slot or "")
     return bool(pattern and pattern.search(text))
+
+
+NAME_SLOTS = frozenset({"name", "company"})
+_NAME_PUNCTUATION = frozenset("-'’.&")
+
+
+def is_typed_as_a_name(requested_slot: str | None, text: str) -> bool:
+    """A name or company typed as one, when one is asked for: one to four words, each starting
+    with a capital letter and made of letters (and hyphens, apostrophes, dots, "&")."""
+    words = text.split()
+    return (
+        requested_slot in NAME_SLOTS
+        and 1 <= len(words) <= 4
+        and all(
+            word == "&"
+            or (word[0].isupper() and all(c.isalpha() or c in _NAME_PUNCTUATION for c in word))
+            for word in words
+        )
+    )
 
 
 def looks_like_a_question(text: str) -> bool:

@@ -64,6 +64,16 @@ def test_an_answer_the_nlu_took_for_a_question_is_an_answer() -> None:
     assert is_digression(
         turn("out_of_scope", 0.9, text="tell me a joke"), 0.5, "company", lambda: "ok"
     )
+    # A name the NLU has never seen, typed as a name, is the answer to the name question.
+    for name in ("Zelda Obmafghmfk", "Siobhán Ní Bhriain", "Oyelaran-Adebayo"):
+        unfamiliar = turn("out_of_scope", 0.9, text=name)
+        assert is_digression(unfamiliar, 0.5, "name", lambda: "ok") is False
+    unfamiliar = turn("out_of_scope", 0.9, text="Qwixly & Brandt")
+    assert is_digression(unfamiliar, 0.5, "company", lambda: "ok") is False
+    # Not typed as a name, or not asked for one: the NLU decides.
+    for text, slot in (("weather in paris", "name"), ("Zelda Obmafghmfk", "role")):
+        assert is_digression(turn("out_of_scope", 0.9, text=text), 0.5, slot, lambda: "ok")
+    assert is_digression(turn("stop_form", 0.9, text="Stop"), 0.5, "name", lambda: "ok")
     # Privacy and people requests always win, parsed or not.
     forget = turn("delete_data", 0.8, text="please delete jo@x.io from your lists")
     assert is_digression(forget, 0.5, "email", lambda: "ok") is True
