@@ -13,10 +13,12 @@ Only sentence features are produced (no per-token sequence features): the classi
 At run time the vectors of the last few thousand distinct messages are kept: visitors send the
 same short lines again and again ("yes", "no", "hi", "thanks"), and the encoder is about half of
 a parse. A vector depends on the text alone, so a kept one is the one the encoder would give.
+They are kept by a digest of the text, not the text: the process holds no visitor's words.
 """
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections import OrderedDict
 from typing import Any, Dict, List
@@ -38,6 +40,10 @@ _ENCODER_LOCK = threading.Lock()
 _BATCH = 64
 # Run-time vectors kept per process, by text (512 float32 each: 2 KB, so 8 MB at most).
 _CACHE_SIZE = 4096
+
+
+def _digest(text: str) -> bytes:
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
 
 
 def encoder(threads: int = 1) -> Any:
@@ -81,7 +87,7 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
         super().__init__(name, config)
         self._weight = float(self._config["weight"])
         self._threads = int(self._config["threads"])
-        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache: OrderedDict[bytes, np.ndarray] = OrderedDict()
         self._cache_lock = threading.Lock()
 
     @classmethod
@@ -119,7 +125,7 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
         vector = vector.copy()  # not a view that would keep its whole batch alive
         vector.setflags(write=False)
         with self._cache_lock:
-            self._cache[text] = vector
+            self._cache[_digest(text)] = vector
             while len(self._cache) > _CACHE_SIZE:
                 self._cache.popitem(last=False)
 
@@ -139,9 +145,10 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
             if not text:
                 continue
             with self._cache_lock:
-                vector = self._cache.get(text)
+                key = _digest(text)
+                vector = self._cache.get(key)
                 if vector is not None:
-                    self._cache.move_to_end(text)
+                    self._cache.move_to_end(key)
             if vector is None:
                 todo.append(message)
             else:

@@ -45,6 +45,20 @@ def test_each_message_gets_one_weighted_sentence_vector(tmp_path: Path) -> None:
         assert sequence is None  # sentence features only
 
 
+def test_a_repeated_message_gets_the_same_vector_and_its_words_are_not_kept(
+    tmp_path: Path,
+) -> None:
+    said = "I'm Jane Roe, jane.roe@example.com"
+    component = featurizer(tmp_path, weight=1.0)
+    first, again = Message(data={TEXT: said}), Message(data={TEXT: said})
+    component.process([first])
+    component.process([again])
+    assert np.array_equal(sentence_vector(first), sentence_vector(again))
+    # What the process keeps between messages holds no visitor's words (only digests).
+    assert len(component._cache) == 1
+    assert all(isinstance(key, bytes) and b"jane" not in key.lower() for key in component._cache)
+
+
 def test_similar_meanings_are_closer_than_different_ones(tmp_path: Path) -> None:
     texts = ["could you rephrase that", "sorry, I don't get what you mean", "play some jazz"]
     messages = [Message(data={TEXT: t}) for t in texts]
