@@ -3,8 +3,6 @@ the machine has it), each created empty for the test and dropped after."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import uuid
 from pathlib import Path
 from typing import Dict, Iterator, List
@@ -94,7 +92,7 @@ def _require_model() -> None:
 def _prepare_stack(tmp_path_factory: pytest.TempPathFactory):
     from tests.crm.receiver import start_receiver
     from tests.e2e.mail import MailSink
-    from tests.e2e.stack import free_port, start_stack
+    from tests.e2e.stack import free_port, local_smtp, start_stack
 
     _require_model()
     folder = tmp_path_factory.mktemp("stack")
@@ -109,10 +107,7 @@ def _prepare_stack(tmp_path_factory: pytest.TempPathFactory):
                 {
                     # The worker delivers to a real SMTP server, quickly, and nurture starts
                     # at once.
-                    "SMTP_HOST": "127.0.0.1",
-                    "SMTP_PORT": str(mail.port),
-                    "SMTP_STARTTLS": "false",
-                    "WORKER_POLL_SECONDS": "0.5",
+                    **local_smtp(mail.port),
                     "NURTURE_FILE": str(Path(__file__).parent / "e2e" / "nurture_now.yml"),
                     "INBOX_TOKEN": "e2e-inbox-token",
                     "CRM_WEBHOOK_URL": crm.url,
@@ -182,7 +177,7 @@ default_segment: default
 def _prepare_handoff_stack(tmp_path_factory: pytest.TempPathFactory):
     from tests.e2e.mail import MailSink
     from tests.e2e.slack import SlackReceiver
-    from tests.e2e.stack import free_port, start_stack
+    from tests.e2e.stack import free_port, local_smtp, set_rep_password, start_stack
 
     _require_model()
     folder = tmp_path_factory.mktemp("handoff-stack")
@@ -194,10 +189,7 @@ def _prepare_handoff_stack(tmp_path_factory: pytest.TempPathFactory):
             running = start_stack(
                 folder,
                 {
-                    "SMTP_HOST": "127.0.0.1",
-                    "SMTP_PORT": str(mail.port),
-                    "SMTP_STARTTLS": "false",
-                    "WORKER_POLL_SECONDS": "0.5",
+                    **local_smtp(mail.port),
                     "REPS_FILE": str(handoff_reps_file(folder)),
                     "HANDOFF_WAIT_SECONDS": str(HANDOFF_WAIT_SECONDS),
                     "REP_WEBHOOK_URL": slack.url,
@@ -210,15 +202,7 @@ def _prepare_handoff_stack(tmp_path_factory: pytest.TempPathFactory):
         running.mail = mail
         running.slack = slack  # type: ignore[attr-defined]
         for email in ("hana@example.com", "olaf@example.com"):  # the reps' inbox accounts
-            subprocess.run(
-                [sys.executable, "-m", "bot", "reps", "set-password", email, "--password-stdin"],
-                cwd=Path(__file__).resolve().parents[1],
-                env=running.env,
-                input=HANDOFF_REP_PASSWORD + "\n",
-                text=True,
-                capture_output=True,
-                check=True,
-            )
+            set_rep_password(running.env, email, HANDOFF_REP_PASSWORD)
         return running
 
     return start

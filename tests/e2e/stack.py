@@ -129,6 +129,30 @@ class Conversation:
         return self.stack.lead(self.sender)
 
 
+def local_smtp(port: int) -> Dict[str, str]:
+    """Settings for a worker that delivers, every half second, to an SMTP server on this
+    machine's `port` (without STARTTLS)."""
+    return {
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(port),
+        "SMTP_STARTTLS": "false",
+        "WORKER_POLL_SECONDS": "0.5",
+    }
+
+
+def set_rep_password(env: Dict[str, str], email: str, password: str) -> None:
+    """Give the rep `email` an inbox password, as an operator does (`bot reps set-password`)."""
+    subprocess.run(
+        [sys.executable, "-m", "bot", "reps", "set-password", email, "--password-stdin"],
+        cwd=ROOT,
+        env=env,
+        input=password + "\n",
+        text=True,
+        capture_output=True,
+        check=True,
+    )
+
+
 def wait_until_up(stack: Stack) -> None:
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:

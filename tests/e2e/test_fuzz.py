@@ -16,8 +16,6 @@ import asyncio
 import json
 import random
 import re
-import subprocess
-import sys
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -29,7 +27,7 @@ import pytest
 import requests
 
 from rasa_ext.channels import no_reply_text
-from tests.e2e.stack import Stack
+from tests.e2e.stack import Stack, set_rep_password
 
 pytestmark = pytest.mark.e2e
 
@@ -249,15 +247,7 @@ def form_csrf(page: str) -> str:
 
 
 def keys(stack: Stack) -> Keys:
-    subprocess.run(
-        [sys.executable, "-m", "bot", "reps", "set-password", REP_EMAIL, "--password-stdin"],
-        cwd=Path(__file__).resolve().parents[2],
-        env=stack.env,
-        input=REP_PASSWORD + "\n",
-        text=True,
-        capture_output=True,
-        check=True,
-    )
+    set_rep_password(stack.env, REP_EMAIL, REP_PASSWORD)
     http = requests.Session()
     login = http.get(f"{stack.web_url}/inbox/login", timeout=30)
     login_csrf = http.cookies.get("leadbot_login_csrf", "")

@@ -16,7 +16,7 @@ import pytest
 import requests
 
 from tests.e2e import prestart
-from tests.e2e.stack import free_port, start_stack, stop_stack
+from tests.e2e.stack import free_port, local_smtp, start_stack, stop_stack
 
 pytestmark = pytest.mark.e2e
 
@@ -36,10 +36,7 @@ def _prepare(tmp_path_factory: pytest.TempPathFactory):
             tmp,
             {
                 "LOG_LEVEL": "DEBUG",
-                "SMTP_HOST": "127.0.0.1",
-                "SMTP_PORT": str(dead_smtp),
-                "SMTP_STARTTLS": "false",
-                "WORKER_POLL_SECONDS": "0.5",
+                **local_smtp(dead_smtp),
                 "INBOX_TOKEN": "logs-inbox-token",
             },
         )
