@@ -3,6 +3,7 @@ taken slots) and the visitor's typed slot choice."""
 
 from __future__ import annotations
 
+import random
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -188,6 +189,30 @@ def test_taken_slots_and_buffers() -> None:
         "Mon 23 14:00",
         "Mon 23 15:00",
     ]
+
+
+def test_free_slots_match_the_plain_rule_with_many_and_overlapping_busy_times() -> None:
+    """Slots are checked against busy times by binary search; what is offered must be exactly
+    what the plain rule gives (no slot whose meeting or buffer touches any busy interval),
+    with all-day events overlapping meetings and hundreds of bookings."""
+    rng = random.Random(11)
+    now = berlin(2026, 11, 23, 6, 0)
+    buffer, length = timedelta(minutes=ADA.buffer_minutes), timedelta(minutes=ADA.meeting_minutes)
+    for _round in range(40):
+        busy = []
+        for _ in range(rng.randint(0, 300)):
+            start = now + timedelta(minutes=rng.randrange(0, 14 * 24 * 60, 5))
+            busy.append((start, start + timedelta(minutes=rng.choice([10, 45, 90, 24 * 60]))))
+        offered = next_slots(ADA, now, busy, count=60)
+        every = next_slots(ADA, now, [], count=400)
+
+        def free(slot: datetime, busy: list = busy) -> bool:
+            return all(
+                not (slot - buffer < end and begin < slot + length + buffer) for begin, end in busy
+            )
+
+        assert offered == [slot for slot in every if free(slot)][:60]
+        assert [is_bookable(ADA, s, now, busy) for s in every[:80]] == [free(s) for s in every[:80]]
 
 
 def test_is_bookable() -> None:
