@@ -16,7 +16,8 @@ two action servers, web, two workers, RabbitMQ event broker) against a *private*
     notification (rep email with invite, rep webhook, CRM webhook) arrives exactly once;
 (d) Redis (the lock store) restarted mid-run: conversations continue.
 
-Full form (default): 100 visitors, 10 minutes of load, then the fault run with a 10-minute
+Visitors pause ~5 s between messages (typing; 0.5-1.5x at random), as in `make bench`'s capacity
+figure. Full form (default): 100 visitors, 10 minutes of load, then the fault run with a 10-minute
 SMTP/webhook outage. `--short`: ~3 minutes in all (tests/e2e/test_drills.py runs it in
 `make test`). Writes reports/drills.md (or --out) and prints one `PASS`/`FAIL` line per drill.
 """
@@ -55,6 +56,12 @@ from tests.e2e.postgres import PrivatePostgres  # noqa: E402
 from tests.e2e.stack import Stack, free_port, start_stack, stop_stack  # noqa: E402
 
 BOOKED = "You're booked"
+# A visitor types for ~5 s between messages (0.5-1.5x at random): the same pause as the
+# capacity figure of `make bench`, so 100 visitors here are 100 people chatting at once.
+THINK_SECONDS = 5.0
+# Slots enough for every booking of a full run (~1,000 in 22 minutes, far more than a real
+# team books): the drill's reps look this many days ahead instead of config/reps.yml's 14.
+DRILL_HORIZON_DAYS = {"short": 30, "full": 150}
 OFFERED = "would love to talk"
 TAKEN = "someone just took that time"
 
@@ -146,6 +153,17 @@ def wait_for_port(port: int, timeout: float = 30) -> None:
         except OSError:
             time.sleep(0.2)
     raise RuntimeError(f"nothing listens on {port}")
+
+
+def drill_reps_file(folder: Path, horizon_days: int) -> Path:
+    """config/reps.yml with a booking horizon long enough for the drill's volume."""
+    reps = yaml.safe_load((ROOT / "config" / "reps.yml").read_text())
+    reps.setdefault("defaults", {})["horizon_days"] = horizon_days
+    for rep in reps.get("reps", []):
+        rep.pop("horizon_days", None)
+    path = folder / "reps.yml"
+    path.write_text(yaml.safe_dump(reps, sort_keys=False))
+    return path
 
 
 # -- visitors --------------------------------------------------------------------------------
@@ -256,8 +274,9 @@ class Visitor:
                 outcome.told_booked = outcome.completed = True
                 return
 
-    async def start_session(self, outcome: Outcome) -> None:
-        """A visitor session, as the widget starts one (bot/leads/sessions.py)."""
+    async def start_session(self, outcome: Outcome) -> bool:
+        """A visitor session, as the widget starts one (bot/leads/sessions.py); False when
+        none could be had after the retries (the widget would show "can't reach the server")."""
         url = self.url.replace("/rest/webhook", "/widget/session")
         for _attempt in range(6):
             try:
@@ -265,11 +284,14 @@ class Visitor:
                     if response.status == 201:
                         minted = await response.json()
                         outcome.sender, outcome.token = minted["sender"], minted["session"]
-                        return
+                        return True
             except (aiohttp.ClientError, asyncio.TimeoutError, ValueError):
                 pass
             self.tally.errors += 1
             await asyncio.sleep(1.0)
+        self.tally.unanswered += 1
+        outcome.transcript.append("(no visitor session after 6 tries)")
+        return False
 
     async def run(self, scenario: str, index: int) -> Outcome:
         outcome = Outcome(f"drill-{uuid.uuid4().hex}", scenario, self.phase)
@@ -286,7 +308,8 @@ class Visitor:
             await self.say(outcome, "no")
             await self.say(outcome, "what does it cost?")
         elif scenario == "erase":
-            await self.start_session(outcome)
+            if not await self.start_session(outcome):
+                return outcome
             await self.say(outcome, "I'd like a demo")
             reply, _ = await self.say(outcome, "yes")
             outcome.consent_acknowledged = NURTURE_QUESTION in " ".join(reply.split())
@@ -410,7 +433,10 @@ def main() -> int:
     parser.add_argument("--load-seconds", type=float, help="drill (a) (default 600; short 20)")
     parser.add_argument("--fault-seconds", type=float, help="drills (b)-(d) (default 720; 60)")
     parser.add_argument("--outage-seconds", type=float, help="SMTP/webhook down (600; short 25)")
-    parser.add_argument("--think", type=float, default=2.0, help="seconds between messages")
+    parser.add_argument(
+        "--think", type=float, default=THINK_SECONDS,
+        help=f"mean seconds a visitor takes to type (default {THINK_SECONDS:.0f}; short 1)",
+    )  # fmt: skip
     parser.add_argument("--out", default=str(ROOT / "reports" / "drills.md"))
     parser.add_argument("--logs", help="copy the stack's and PostgreSQL's logs into this folder")
     args = parser.parse_args()
@@ -446,6 +472,9 @@ def main() -> int:
                     "RASA_REPLICA_PORTS": f"{free_port()},{free_port()}",
                     "ACTION_REPLICA_PORTS": f"{free_port()},{free_port()}",
                     "WORKERS": "2",
+                    "REPS_FILE": str(drill_reps_file(
+                        tmp, DRILL_HORIZON_DAYS["short" if short else "full"]
+                    )),  # fmt: skip
                     "SMTP_HOST": "127.0.0.1",
                     "SMTP_PORT": str(mail.port),
                     "SMTP_STARTTLS": "false",
@@ -626,6 +655,7 @@ def main() -> int:
             delete_queue(queue)
     elapsed = time.monotonic() - started
     args.think = think
+    args.horizon_days = DRILL_HORIZON_DAYS["short" if short else "full"]
     write_report(Path(args.out), lines, notes, args, visitors, load_s, fault_s, outage_s, elapsed)
     for line in lines:
         print(line.text(), flush=True)
@@ -667,7 +697,8 @@ def write_report(
         f"a webhook endpoint. {visitors} visitors at once, ~{args.think:.0f} s between messages "
         f"(mix: qualifications that book, corrections, questions, declines, erasures); drill "
         f"(a) {load_s:.0f} s; drills (b)–(d) {fault_s:.0f} s with SMTP and the webhook down "
-        f"for the first {outage_s:.0f} s.",
+        f"for the first {outage_s:.0f} s. The drill's reps (config/reps.yml) offer times up to "
+        f"{args.horizon_days} days ahead, so its bookings don't fill their calendars.",
         "",
         "## Results",
         "",
