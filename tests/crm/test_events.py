@@ -16,6 +16,7 @@ import requests
 
 from bot.config.settings import Settings
 from bot.conversation.outcomes import Signals
+from bot.crm.events import EventType
 from bot.crm.signing import signature_header, verify
 from bot.outbox.worker import build_worker
 from bot.services import Services, build_services
@@ -121,7 +122,17 @@ def test_every_event_of_scripted_conversations_arrives_once_signed_and_anonymous
     clock.advance(hours=2)
     worker.run_once()
 
-    # 5. One who consents, is delivered, then says "forget me".
+    # 5. Another hot visitor books, then moves and cancels from the link in the confirmation.
+    svc.leads.start("conv-moved", "v1", None)
+    answer(svc, "conv-moved", HOT)
+    assert svc.outcomes.assess("conv-moved", Signals(asked_for_demo=True)).tier == "sales_qualified"
+    moved_offer = svc.outcomes.offer("conv-moved", "Europe/Berlin")
+    svc.outcomes.book("conv-moved", moved_offer.rep.email, moved_offer.slots[0], "Europe/Berlin")
+    token = svc.outcomes.manage_url("conv-moved").rsplit("/", 1)[1]
+    new_start = svc.booking.manage(token).slots[0]
+    assert svc.booking.reschedule(token, new_start).state == "moved_now"
+    assert svc.booking.cancel(token).state == "cancelled_now"
+    # 6. One who consents, is delivered, then says "forget me".
     svc.leads.start("conv-forget", "v1", None)
     answer(svc, "conv-forget", {"email": ("f@get.test", {"email": "f@get.test"})})
     worker.run_once()
@@ -130,12 +141,19 @@ def test_every_event_of_scripted_conversations_arrives_once_signed_and_anonymous
     worker.run_once()
     worker.run_once()  # nothing left: nothing sent twice
 
-    hot, cold, human = (public_id(svc, f"conv-{c}") for c in ("hot", "cold", "human"))
+    hot, moved, cold, human = (
+        public_id(svc, f"conv-{c}") for c in ("hot", "moved", "cold", "human")
+    )
     expected = sorted(
         [
             ("lead.created", hot),
             ("lead.qualified", hot),
             ("meeting.booked", hot),
+            ("lead.created", moved),
+            ("lead.qualified", moved),
+            ("meeting.booked", moved),  # booked
+            ("meeting.booked", moved),  # moved: sequence 1, previous_start
+            ("meeting.cancelled", moved),
             ("lead.created", cold),
             ("lead.qualified", cold),
             ("lead.nurtured", cold),
@@ -146,6 +164,9 @@ def test_every_event_of_scripted_conversations_arrives_once_signed_and_anonymous
         ]
     )
     assert sorted(receiver.types_by_lead()) == expected  # each exactly once
+    assert {e["type"] for e in receiver.events} == {t.value for t in EventType} - {
+        EventType.NURTURE_STEP.value  # only for a nurture step of channel "webhook"
+    }
     assert len({e["id"] for e in receiver.events}) == len(expected)
     assert set(receiver.answers) == {503, 200}  # every delivered request verified
     # What leaves the system never names the conversation.
@@ -153,7 +174,11 @@ def test_every_event_of_scripted_conversations_arrives_once_signed_and_anonymous
     assert "conv-" not in everything
     erased = next(e for e in receiver.events if e["type"] == "lead.erased")
     assert erased["data"] == {"lead": {"id": forget_id}}
-    booked = next(e for e in receiver.events if e["type"] == "meeting.booked")
+    booked = next(
+        e
+        for e in receiver.events
+        if e["type"] == "meeting.booked" and e["data"]["lead"]["id"] == hot
+    )
     meeting = booked["data"]["meeting"]
     assert meeting["start"] == offer.slots[0].isoformat().replace("+00:00", "Z")
     assert meeting["rep_email"] == offer.rep.email and meeting["status"] == "booked"
@@ -169,6 +194,18 @@ def test_every_event_of_scripted_conversations_arrives_once_signed_and_anonymous
         60000,
     )
     assert lead["score_breakdown"] and lead["source"] == {"page_url": "https://site.test/pricing"}
+    moves = [
+        e["data"]["meeting"]
+        for e in receiver.events
+        if e["type"].startswith("meeting.") and e["data"]["lead"]["id"] == moved
+    ]
+    assert [(m["status"], m["sequence"]) for m in moves] == [
+        ("booked", 0),
+        ("booked", 1),
+        ("cancelled", 2),
+    ]
+    assert moves[1]["previous_start"] == moves[0]["start"] != moves[1]["start"]
+    assert moves[1]["start"] == new_start.isoformat().replace("+00:00", "Z") == moves[2]["start"]
     nurtured = next(e for e in receiver.events if e["type"] == "lead.nurtured")
     assert nurtured["data"]["nurture"] == {"sequence": "standard"}
 
