@@ -1,11 +1,13 @@
 """Cancel and reschedule end to end, as the visitor does it: book in the chat, follow the link
 from the confirmation over HTTP, pick a new time (the rep receives the updated invite with a
 higher SEQUENCE over real SMTP, the old time is free again), then cancel (the rep receives
-METHOD:CANCEL for the same UID). Bad links get a page that says so."""
+METHOD:CANCEL for the same UID), and the CRM hears each change. Bad links get a page that says
+so."""
 
 from __future__ import annotations
 
 import re
+import time
 from email.message import EmailMessage
 from typing import List
 
@@ -14,6 +16,7 @@ import requests
 
 from bot.booking.ics import unfold
 from tests.e2e.stack import Stack
+from tests.e2e.test_crm_events import public_id
 from tests.e2e.test_outcomes import answer_all
 
 pytestmark = pytest.mark.e2e
@@ -98,6 +101,29 @@ def test_the_visitor_moves_then_cancels_the_meeting_from_the_link(stack: Stack) 
     assert lead["outcome"] == "none" and lead["meeting_start"] is None
     after = requests.get(link, timeout=10)
     assert after.status_code == 200 and "cancelled" in after.text and not offered(after.text)
+
+    # The CRM hears all three, signed (the stack's receiver checks each with the README's
+    # snippet): booked, moved (meeting.booked again, SEQUENCE 1), cancelled.
+    lead_id = public_id(stack, chat)
+
+    def meetings() -> List[dict]:
+        return sorted(
+            (
+                e["data"]["meeting"]
+                for e in list(stack.crm.events)
+                if e["data"]["lead"].get("id") == lead_id and e["type"].startswith("meeting.")
+            ),
+            key=lambda m: m["sequence"],
+        )
+
+    deadline = time.monotonic() + 40
+    while len(meetings()) < 3 and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert [(m["status"], m["sequence"], m["start"]) for m in meetings()] == [
+        ("booked", 0, first_start),
+        ("booked", 1, new_start),
+        ("cancelled", 2, new_start),
+    ]
 
 
 def test_bad_links_and_requests_get_a_clear_page(stack: Stack) -> None:
