@@ -90,6 +90,36 @@ def summary(latencies: Sequence[float]) -> Dict[str, float]:
     }
 
 
+def cpu_ticks() -> tuple[int, int]:
+    """The machine's busy and total CPU time so far (/proc/stat, in clock ticks)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    user, nice, system, idle, iowait, irq, softirq, steal = fields
+    busy = user + nice + system + irq + softirq + steal
+    return busy, busy + idle + iowait
+
+
+class CpuUse:
+    """How busy the machine's cores were during a workload, and how much of it was this
+    client: what bounds throughput when a second Rasa process adds little."""
+
+    def __init__(self) -> None:
+        self.ticks, self.client = cpu_ticks(), time.process_time()
+
+    def stop(self, elapsed: float, messages: int) -> Dict[str, float]:
+        (busy_now, total_now), (busy_then, total_then) = cpu_ticks(), self.ticks
+        busy, total = busy_now - busy_then, total_now - total_then
+        client_seconds = time.process_time() - self.client
+        busy_seconds = busy / os.sysconf("SC_CLK_TCK")
+        return {
+            "cores_busy": round(busy / max(total, 1) * (os.cpu_count() or 1), 2),
+            "client_cores": round(client_seconds / max(elapsed, 1e-9), 2),
+            # Everything but this client (the stack, PostgreSQL, the kernel's network work):
+            "server_cpu_ms_per_message": round(
+                max(busy_seconds - client_seconds, 0.0) * 1000 / max(messages, 1), 1
+            ),
+        }
+
+
 @dataclass
 class Load:
     latencies: List[float] = field(default_factory=list)
@@ -140,9 +170,10 @@ async def run_visitors(
             async with semaphore:
                 await visitor(session, url, load, script)
 
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), CpuUse()
         await asyncio.gather(*(one() for _ in range(visitors)))
         elapsed = time.perf_counter() - started
+        used = cpu.stop(elapsed, len(load.latencies))
     result: Dict[str, Any] = summary(load.latencies)
     result.update(
         visitors=visitors,
@@ -150,6 +181,7 @@ async def run_visitors(
         errors=load.errors,
         seconds=round(elapsed, 2),
         messages_per_second=round(len(load.latencies) / elapsed, 2),
+        **used,
         latencies_ms=[round(x * 1000, 1) for x in load.latencies],
     )
     return result
@@ -167,9 +199,10 @@ async def run_capacity_step(url: str, visitors: int, seconds: float) -> Dict[str
             await asyncio.sleep(THINK_SECONDS * index / visitors)  # arrive spread out
             await visitor(session, url, load, HAPPY_PATH, THINK_SECONDS, until)
 
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), CpuUse()
         await asyncio.gather(*(one(i) for i in range(visitors)))
         elapsed = time.perf_counter() - started
+        used = cpu.stop(elapsed, len(load.latencies))
     # The first pause's worth of replies is the ramp-up; measure the steady state.
     steady = load.latencies[visitors // 2 :] or load.latencies
     result: Dict[str, Any] = summary(steady)
@@ -177,6 +210,7 @@ async def run_capacity_step(url: str, visitors: int, seconds: float) -> Dict[str
         visitors=visitors,
         errors=load.errors,
         messages_per_second=round(len(load.latencies) / elapsed, 2),
+        **used,
         latencies_ms=[round(x * 1000, 1) for x in steady],
     )
     return result
@@ -530,7 +564,7 @@ def plots(results: Dict[str, Any]) -> List[str]:
     ax.legend(fontsize=8, loc="lower right")
     save(fig, "bench-latency-cdf.png")
 
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.5))
+    fig, (left, right, cores) = plt.subplots(1, 3, figsize=(15, 4.5))
     for label, data in (("1 Rasa process", one), ("2 Rasa processes + Redis lock", two)):
         sweep = data.get("concurrency_sweep") or []
         if not sweep:
@@ -538,14 +572,24 @@ def plots(results: Dict[str, Any]) -> List[str]:
         xs = [row["concurrency"] for row in sweep]
         left.plot(xs, [row["messages_per_second"] for row in sweep], marker="o", label=label)
         right.plot(xs, [row["p95_ms"] / 1000 for row in sweep], marker="o", label=label)
+        if all("cores_busy" in row for row in sweep):
+            cores.plot(xs, [row["cores_busy"] for row in sweep], marker="o", label=label)
+    cores.axhline(os.cpu_count() or 1, color="red", linestyle="--", label="all the cores")
+    cores.set_ylim(0, (os.cpu_count() or 1) * 1.1)
+    cores.set_xlabel("visitors at once (no pause)")
+    cores.set_ylabel("CPU cores busy (whole machine)")
+    cores.set_title("What bounds it: the cores")
     left.set_xlabel("visitors at once (no pause)")
     left.set_ylabel("messages per second")
     left.set_title("Qualification throughput")
     right.set_xlabel("visitors at once (no pause)")
     right.set_ylabel("reply p95 (s)")
     right.set_title("Qualification reply p95")
-    fig.suptitle(f"{results.get('machine', '')} (shared machine)", fontsize=8)
-    for axis in (left, right):
+    fig.suptitle(
+        f"{results.get('machine', '')}; at the end {results.get('load_average_at_end')}",
+        fontsize=8,
+    )
+    for axis in (left, right, cores):
         axis.grid(True, alpha=0.3)
         axis.legend(fontsize=8)
     save(fig, "bench-concurrency.png")
@@ -588,6 +632,13 @@ def ratios(results: Dict[str, Any]) -> Dict[str, Any]:
             / bare["hello_50x10"]["messages_per_second"],
             2,
         )
+    for name, data in (("1_rasa", one), ("2_rasa", two)):
+        at_once = data.get("qualification_50_at_once") or {}
+        if "cores_busy" in at_once:
+            out[f"qualification_50_at_once_cores_busy_{name}"] = at_once["cores_busy"]
+            out[f"qualification_50_at_once_server_cpu_ms_per_message_{name}"] = at_once[
+                "server_cpu_ms_per_message"
+            ]
     if two.get("qualification_50_at_once"):
         out["qualification_50_at_once_throughput_2_vs_1_rasa"] = round(
             two["qualification_50_at_once"]["messages_per_second"]
