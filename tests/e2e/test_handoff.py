@@ -12,7 +12,10 @@ from typing import Any, Dict, List
 
 import pytest
 import requests
+from sqlalchemy import select
 
+from bot.storage.engine import make_engine, make_session_factory, unit_of_work
+from bot.storage.models import Handoff
 from tests.conftest import HANDOFF_REP_PASSWORD, HANDOFF_WAIT_SECONDS
 from tests.e2e.stack import Conversation, Stack
 
@@ -215,3 +218,27 @@ def test_outside_working_hours_the_visitor_is_told_at_once(handoff_stack: Stack)
     )
     assert "Olaf Offline" in str(slack["blocks"][1])
     assert "store your answers" in chat.click("Book a call")  # the booking flow starts
+
+
+def test_after_failing_to_help_the_bot_offers_a_person(handoff_stack: Stack) -> None:
+    """Not only when asked: the bot that keeps failing to help offers a person itself, and
+    the offer is a real handoff."""
+    stack = handoff_stack
+    chat = stack.conversation({"timezone": "Europe/Berlin"})
+    replies = [chat.reply("what's the weather in Lima tomorrow?") for _ in range(3)]
+    assert "going round in circles" in replies[2] and "person" in replies[2]
+    asked = chat.click("Talk to a person")
+    assert "Hana Always" in asked and "join this chat" in asked
+    assert Widget(stack, chat.sender).state == "waiting"
+    engine = make_engine(stack.env["DATABASE_URL"])
+    try:
+        with unit_of_work(make_session_factory(engine)) as session:
+            public_id = session.execute(
+                select(Handoff.public_id).where(Handoff.conversation_id == chat.sender)
+            ).scalar_one()
+    finally:
+        engine.dispose()
+    slack = stack.slack.wait_for(lambda m: public_id in m["text"])  # the rep is told at once
+    assert slack["blocks"][0]["text"]["text"] == "A visitor is waiting for a person in the chat"
+    hana = Rep(stack, "hana@example.com")
+    assert hana.post(f"/inbox/handoffs/{public_id}/close").status_code == 303
