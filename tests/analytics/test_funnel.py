@@ -140,6 +140,27 @@ def test_speed_to_lead_from_first_message_to_booking() -> None:
     assert data == {"leads": 1, "median_s": booked - first, "p90_s": booked - first}
 
 
+def test_speed_to_lead_from_first_message_to_a_reps_first_reply() -> None:
+    """A rep who took over the chat (bot/web/handoff.py appends their message as a bot event
+    naming them) reached the lead; so did a booking, whichever came first."""
+    # Events are a second apart: the rep's first message is 2 s after the first message.
+    talked = Script(DAY1).user("/greet").user("can I talk to a person?")
+    talked.bot("utter_handoff_requested").bot("…", rep="hana@example.com")
+    talked.bot("…", rep="hana@example.com")
+    # Booked 24 s after "hi" (consent, 7 questions of 3 events, the tier); a rep wrote later.
+    both = Script(DAY1).user("hi").slot("consent", True).answers(*ALL)
+    both.slot("lead_tier", "sales_qualified").slot("meeting_invite_url", "u")
+    both.bot("…", rep="olaf@example.com")
+    bot_only = Script(DAY1).user("hello").bot("utter_greet")  # nobody reached them
+    journeys = [
+        journey(name, script.events)
+        for name, script in {"talked": talked, "both": both, "bot": bot_only}.items()
+    ]
+    data = funnel(journeys, DAY1, DAY2).as_dict()["speed_to_lead"]
+    assert [j.speed_to_lead_s for j in journeys] == [2.0, 24.0, None]
+    assert data == {"leads": 2, "median_s": 13.0, "p90_s": 24.0}
+
+
 def test_breakdowns_by_page_and_campaign() -> None:
     data = report().as_dict()
     assert data["by_page"]["/pricing"] == {
