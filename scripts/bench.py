@@ -4,12 +4,15 @@ Starts, one after the other on free ports: a bare `rasa init` bot (bench/bare/, 
 on first use; default config and tuned: no UnexpecTEDIntentPolicy, `max_history: 5`), then
 Leadbot (`python -m bot serve`, PostgreSQL leads and tracker store in fresh databases when the
 machine has PostgreSQL, else SQLite), then Leadbot with two Rasa processes and the Redis lock
-store. Talks to each over the REST channel with aiohttp and records:
+store, then the production layout (`--production`: HAProxy, Redis, RabbitMQ) with one and with
+two Rasa replicas on their own ports. Talks to each over the REST channel with aiohttp and
+records:
 
 - "hello", a new conversation each time, one at a time (bare default, bare tuned, Leadbot);
 - "hello", 50 visitors × 10 turns at once (bare tuned, Leadbot);
 - the full qualification (13 turns, greeting to a booked meeting): one visitor; 50 visitors at
-  once with no pause; throughput and p95 against concurrency, for 1 and 2 Rasa processes;
+  once with no pause; throughput and p95 against concurrency, for 1 and 2 Rasa processes and
+  for 1 and 2 replicas behind HAProxy, with how busy the machine's cores were (what bounds it);
 - capacity: visitors chatting at once, each pausing 5 s between messages (typing); the largest
   number whose reply p95 stays ≤ 1 s;
 - start-up time and resident memory.
@@ -483,19 +486,43 @@ def measure_bare(model: Path, args: argparse.Namespace, tmp: Path, name: str) ->
 
 
 def measure_leadbot(
-    args: argparse.Namespace, tmp: Path, processes: int, env: Dict[str, str]
-) -> Dict[str, Any]:
+    args: argparse.Namespace, tmp: Path, processes: int, env: Dict[str, str],
+    replicas: int = 0,
+) -> Dict[str, Any]:  # fmt: skip
+    """Leadbot as `make run` starts it (1 Rasa process, or `processes` Sanic workers sharing
+    the Redis lock store), or with `replicas` > 0 the production layout: that many Rasa
+    replicas on their own ports behind HAProxy, 2 action servers, 1 worker, Redis, RabbitMQ."""
     extra = dict(env)
-    if processes > 1:
+    stack_args: List[str] = []
+    queue = ""
+    if replicas:
+        queue = f"leadbot_bench_{uuid.uuid4().hex[:8]}"
+        extra.update(
+            RASA_REPLICA_PORTS=",".join(str(free_port()) for _ in range(replicas)),
+            ACTION_REPLICA_PORTS=f"{free_port()},{free_port()}",
+            WORKERS="1",
+            LOCK_STORE_URL=args.redis,
+            REDIS_URL=args.redis,
+            EVENT_BROKER_URL="amqp://guest:guest@127.0.0.1:5672",
+            EVENT_BROKER_QUEUE=queue,
+        )
+        stack_args = ["--production"]
+    elif processes > 1:
         extra.update(SANIC_WORKERS=str(processes), LOCK_STORE_URL=args.redis)
     started = time.perf_counter()
-    stack = start_stack(tmp / f"leadbot-{processes}", extra)
+    name = f"replicas-{replicas}" if replicas else f"leadbot-{processes}"
+    stack = start_stack(tmp / name, extra, args=stack_args)
     startup = round(time.perf_counter() - started, 1)
     try:
         url = f"{stack.rasa_url}/webhooks/rest/webhook"
         asyncio.run(run_visitors(url, 2, 1))  # warm-up
-        result: Dict[str, Any] = {"rasa_processes": processes, "startup_seconds": startup}
-        if processes == 1:
+        result: Dict[str, Any] = {
+            "rasa_processes": replicas or processes,
+            "startup_seconds": startup,
+        }
+        if replicas:
+            result["layout"] = f"{replicas} Rasa replicas behind HAProxy (production layout)"
+        if processes == 1 and not replicas:
             result["hello_sequential"] = hello_sequential(url, args.hello)
             if not args.quick:
                 result["hello_50x10"] = asyncio.run(run_visitors(url, 50, 50, HELLO))
@@ -510,12 +537,32 @@ def measure_leadbot(
                 result["qualification_50_at_once"] = row
             sweep.append({k: v for k, v in row.items() if k != "latencies_ms"})
         result["concurrency_sweep"] = sweep
-        if processes == 1 and args.capacity_steps and not args.quick:
+        if processes == 1 and not replicas and args.capacity_steps and not args.quick:
             result["capacity"] = capacity(url, args.capacity_steps, args.capacity_seconds)
         result["rss_mb"] = process_rss_mb([stack.process.pid, *descendants(stack.process.pid)])
         return result
     finally:
         stop_stack(stack)
+        if queue:
+            delete_queue(queue)
+
+
+def delete_queue(queue: str) -> None:
+    """Remove the run's RabbitMQ queue (the event broker's copy of every bench event)."""
+
+    async def delete() -> None:
+        import aio_pika
+
+        connection = await aio_pika.connect_robust("amqp://guest:guest@127.0.0.1:5672/")
+        async with connection:
+            channel = await connection.channel()
+            declared = await channel.declare_queue(queue, durable=True)
+            await declared.delete(if_unused=False, if_empty=False)
+
+    try:
+        asyncio.run(delete())
+    except Exception:  # noqa: BLE001 - cleanup only
+        pass
 
 
 # -- plots -----------------------------------------------------------------------------------
@@ -565,7 +612,13 @@ def plots(results: Dict[str, Any]) -> List[str]:
     save(fig, "bench-latency-cdf.png")
 
     fig, (left, right, cores) = plt.subplots(1, 3, figsize=(15, 4.5))
-    for label, data in (("1 Rasa process", one), ("2 Rasa processes + Redis lock", two)):
+    layouts = (
+        ("1 Rasa process (make run)", one),
+        ("2 Rasa processes (Sanic workers) + Redis lock", two),
+        ("HAProxy + 1 Rasa replica (production layout)", results.get("replicas_1") or {}),
+        ("HAProxy + 2 Rasa replicas (production layout)", results.get("replicas_2") or {}),
+    )
+    for label, data in layouts:
         sweep = data.get("concurrency_sweep") or []
         if not sweep:
             continue
@@ -639,6 +692,15 @@ def ratios(results: Dict[str, Any]) -> Dict[str, Any]:
             out[f"qualification_50_at_once_server_cpu_ms_per_message_{name}"] = at_once[
                 "server_cpu_ms_per_message"
             ]
+    replica_1 = (results.get("replicas_1") or {}).get("qualification_50_at_once")
+    replica_2 = (results.get("replicas_2") or {}).get("qualification_50_at_once")
+    if replica_1 and replica_2:
+        out["qualification_50_at_once_throughput_2_vs_1_replicas_haproxy"] = round(
+            replica_2["messages_per_second"] / replica_1["messages_per_second"], 2
+        )
+        out["qualification_50_at_once_cores_busy_replicas_haproxy"] = [
+            replica_1.get("cores_busy"), replica_2.get("cores_busy")
+        ]  # fmt: skip
     if two.get("qualification_50_at_once"):
         out["qualification_50_at_once_throughput_2_vs_1_rasa"] = round(
             two["qualification_50_at_once"]["messages_per_second"]
@@ -666,6 +728,10 @@ def main() -> int:
     )
     parser.add_argument("--capacity-seconds", type=float, default=40.0)
     parser.add_argument("--no-two", action="store_true", help="skip the 2-process run")
+    parser.add_argument(
+        "--no-replicas", action="store_true",
+        help="skip the production layout runs (1 and 2 Rasa replicas behind HAProxy)",
+    )  # fmt: skip
     parser.add_argument("--full-bare", action="store_true", help="hello × 50 on bare default too")
     parser.add_argument("--sqlite", action="store_true", help="Leadbot on SQLite")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/0")
@@ -722,6 +788,15 @@ def main() -> int:
             if not args.no_two and not args.quick:
                 print("Leadbot, 2 Rasa processes", flush=True)
                 results["leadbot_2"] = measure_leadbot(args, tmp, 2, env)
+            if names and not args.quick and not args.load and not args.no_replicas:
+                if shutil.which("haproxy") is None:
+                    print("no HAProxy (scripts/ensure-haproxy.sh): no replica runs", flush=True)
+                else:
+                    for count in (1, 2):
+                        print(f"Leadbot, {count} Rasa replica(s) behind HAProxy", flush=True)
+                        results[f"replicas_{count}"] = measure_leadbot(
+                            args, tmp, 1, env, replicas=count
+                        )
     finally:
         drop_databases(names)
     results["load_average_at_end"] = round(os.getloadavg()[0], 1)
