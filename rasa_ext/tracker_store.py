@@ -41,19 +41,22 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Awaitable, Dict, Iterable, List, Tuple
 
 import sqlalchemy as sa
-from rasa.core.tracker_store import FailSafeTrackerStore, SQLTrackerStore
+from rasa.core.constants import POSTGRESQL_POOL_SIZE
+from rasa.core.tracker_store import FailSafeTrackerStore, SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.events import ActionExecuted, BotUttered, Event
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.exceptions import RasaException
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
+from sqlalchemy.orm import sessionmaker
 
-from bot.storage.engine import sqlite_pragmas
+from bot.storage.engine import DATABASE_THREADS, sqlite_pragmas
 from rasa_ext import paused
 
 logger = logging.getLogger(__name__)
@@ -92,13 +95,40 @@ class _Stored:
     last_id: int | None  # the highest stored event id of the conversation
 
 
+def engine_options(url: sa.engine.URL) -> Dict[str, Any]:
+    """`create_engine` keyword arguments for the tracker store: Rasa's own
+    (`create_engine_kwargs`: PostgreSQL schema, `SQL_POOL_SIZE`, `SQL_MAX_OVERFLOW`) plus
+
+    - `pool_pre_ping`: a pooled connection is checked (`SELECT 1`) before a turn uses it and
+      replaced if the database closed it. Without it, after a PostgreSQL restart every
+      connection kept in the pool failed once, each a turn answered with the apology;
+    - on PostgreSQL, unless `SQL_POOL_SIZE` says otherwise, a pool of one connection per
+      thread that runs the store's SQL (`DATABASE_THREADS`, as bot/storage/engine.py).
+      (Rasa applies its options only to the dialect `postgresql`; the launcher passes
+      `postgresql+psycopg2`, which got SQLAlchemy's default pool of 5);
+    - `hide_parameters`: a failed write must not print the events (message texts, emails).
+    """
+    options: Dict[str, Any] = {"pool_pre_ping": True, "hide_parameters": True}
+    if url.get_backend_name() != "postgresql":
+        return options
+    options.update(create_engine_kwargs(url.set(drivername="postgresql")))
+    if POSTGRESQL_POOL_SIZE not in os.environ:
+        options["pool_size"] = DATABASE_THREADS
+    return options
+
+
 class ErasableSQLTrackerStore(SQLTrackerStore):
     """`SQLTrackerStore` with a per-process tracker cache and erasure after `action_forget_me`."""
 
     def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
-        # A failed write must not print the events (message texts, emails) in its error.
-        self.engine.hide_parameters = True
+        # Rasa 3.6 makes its engine inside `__init__` with no way to pass options (and uses it
+        # there once, to create the table): the store's engine is made again, from the same
+        # URL, with ours (`engine_options`).
+        url = self.engine.url
+        self.engine.dispose()
+        self.engine = sa.create_engine(url, **engine_options(url))
+        self.sessionmaker = sessionmaker(bind=self.engine)
         if self.engine.dialect.name == "sqlite":
             # Erased events are overwritten, not left in the file's free pages.
             sa.event.listen(self.engine, "connect", sqlite_pragmas("secure_delete=ON"))

@@ -7,12 +7,16 @@ conversation ("There's nothing to correct yet", no apology, so the visitor moved
 booked with the old answer stored: drill (b) of scripts/drills.py, "correct: company size 200");
 a failed save answered normally while the conversation forgot the turn. Now the turn gets the
 apology and the visitor's retry applies the correction to the lead and the conversation alike.
+
+A PostgreSQL restart between two turns costs no turn: the tracker store's pooled connections
+are checked before use (`pool_pre_ping`, rasa_ext/tracker_store.py `engine_options`).
 """
 
 from __future__ import annotations
 
 import shutil
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -211,3 +215,19 @@ def test_a_correction_whose_turn_cannot_be_saved(
     book(chat)
     assert chat.lead()["company_size"] == 500
     assert stored_slot(pg_stack, chat.sender, "company_size") == 500
+
+
+def test_a_postgresql_restart_between_two_turns(pg_stack: Stack, postgres: PrivatePostgres) -> None:
+    """A restart closes every connection Rasa's tracker store keeps in its pool: without
+    `pool_pre_ping` the next turn on each one failed (the apology), one visitor per stale
+    connection. Now each connection is checked before a turn uses it. (Runs last here: the
+    restart also cuts the connections the other tests' stack holds.)"""
+    chats = [pg_stack.conversation() for _ in range(4)]
+    with ThreadPoolExecutor(len(chats)) as pool:  # at once: several pooled connections
+        first = list(pool.map(lambda chat: chat.reply("I'd like a demo"), chats))
+    assert all(APOLOGY not in reply for reply in first), first
+    postgres.restart()
+    for chat in chats:
+        reply = chat.reply("yes")
+        assert reply and APOLOGY not in reply, chat.transcript
+        assert stored_slot(pg_stack, chat.sender, "consent") is True

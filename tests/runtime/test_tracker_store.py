@@ -11,11 +11,16 @@ from typing import List
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
-from sqlalchemy import event, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
 
-from bot.storage.engine import make_engine
-from rasa_ext.tracker_store import ERASED_MARKER, ERASURE_ACTION, ErasableSQLTrackerStore
+from bot.storage.engine import DATABASE_THREADS, make_engine
+from rasa_ext.tracker_store import (
+    ERASED_MARKER,
+    ERASURE_ACTION,
+    ErasableSQLTrackerStore,
+    engine_options,
+)
 
 DOMAIN = Domain.from_yaml(
     """
@@ -179,3 +184,38 @@ def test_postgresql_turn_statements_need_no_transaction(postgres_url: str) -> No
     turn(store, sender, "again")
     assert open_after == [False, False]  # the max(id) check, the INSERT
     assert stored_texts(postgres_url, sender) == ["action"] + ["user", "slot", "action"] * 2
+
+
+def test_connections_closed_by_the_database_are_replaced_not_failed(postgres_url: str) -> None:
+    """After a PostgreSQL restart every connection the pool kept is dead: each was one failed
+    turn (the apology) until `pool_pre_ping` checks a connection before a turn uses it."""
+    from bot.storage.migrate import upgrade
+    from tests.conftest import POSTGRES_ADMIN_URL
+
+    upgrade(postgres_url)
+    store = store_for(postgres_url)
+    assert store.engine.pool.size() == DATABASE_THREADS
+    sender = f"t-{uuid.uuid4().hex}"
+    turn(store, sender, "hello")
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT", future=True)
+    with admin.connect() as connection:  # what a restart does to the pooled connections
+        cut = connection.execute(
+            text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = :name"
+            ),
+            {"name": make_url(postgres_url).database},
+        ).scalar()
+    admin.dispose()
+    assert cut >= 1
+    turn(store, sender, "again")  # the stale connection is replaced, the turn goes through
+    assert messages(turn(store, sender, "and again")) == ["hello", "again", "and again"]
+    store.engine.dispose()
+
+
+def test_the_engine_options() -> None:
+    postgres = engine_options(make_url("postgresql+psycopg2://u@db.example/rasa"))
+    assert postgres["pool_pre_ping"] and postgres["hide_parameters"]
+    assert postgres["pool_size"] == DATABASE_THREADS
+    sqlite = engine_options(make_url("sqlite:///tracker.db"))
+    assert sqlite == {"pool_pre_ping": True, "hide_parameters": True}
