@@ -50,13 +50,14 @@ async def book_choice(choice: Any, tracker: Tracker, svc: Services) -> Dict[str,
         return reask_values("meeting_choice", "unclear", tracker.slots)
     zone = visitor_timezone(tracker)
     result = await blocking(svc.outcomes.book, tracker.sender_id, rep, choice, zone)
-    if isinstance(result, Booked):
+    if isinstance(result, (Booked, AlreadyBooked)):
+        # AlreadyBooked: this conversation's meeting, booked by a turn whose save failed (the
+        # visitor was given the apology and chose again): confirmed as the first time.
         return {
             "meeting_choice": _iso(result.meeting.start_utc),
+            "meeting_rep": result.meeting.rep_email,
             "meeting_invite_url": svc.outcomes.invite_url(result),
         }
-    if isinstance(result, AlreadyBooked):
-        return {"meeting_choice": _iso(result.meeting.start_utc)}
     return reask_values("meeting_choice", "taken", tracker.slots)  # fresh times are offered
 
 

@@ -433,12 +433,20 @@ class SubmitLead(BotAction):
             dispatcher.utter_message(response="utter_consent_declined")
             return []
         svc = services()
+        choice = tracker.get_slot("meeting_choice")
+        manage_url = None
+        if choice and choice != CALLBACK:
+            manage_url = await blocking(svc.outcomes.manage_url, tracker.sender_id)
         lead = await blocking(svc.leads.get, tracker.sender_id)
-        if lead is not None and lead.status == LeadStatus.COMPLETE:
+        if lead is None or lead.status != LeadStatus.COMPLETE:
+            await blocking(svc.leads.set_status, tracker.sender_id, LeadStatus.COMPLETE)
+        elif manage_url is None:
             dispatcher.utter_message(response="utter_lead_already_complete")
             return []
-        await blocking(svc.leads.set_status, tracker.sender_id, LeadStatus.COMPLETE)
-        choice = tracker.get_slot("meeting_choice")
+        # else: complete with a booked meeting, confirmed again as the first time. The turn
+        # that booked it may not have been saved (the visitor got the apology and chose
+        # again: bot/booking/service.py `AlreadyBooked`); a visitor asking again is best told
+        # what they have.
         email = tracker.get_slot("email")
         has_email = email not in (None, SKIPPED)
         sales_email = svc.settings.sales_contact_email
@@ -455,7 +463,6 @@ class SubmitLead(BotAction):
                 else phrase(domain, "sales_team"),
             )
         elif choice:
-            manage_url = await blocking(svc.outcomes.manage_url, tracker.sender_id)
             dispatcher.utter_message(
                 response="utter_meeting_booked", **confirmation(tracker, svc, domain, manage_url)
             )

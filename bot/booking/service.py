@@ -80,7 +80,12 @@ class SlotTaken:
 
 @dataclass(frozen=True)
 class AlreadyBooked:
+    """The conversation has a booked meeting already (its first choice committed, then the
+    turn's save to the tracker store failed and the visitor chose again): that meeting, to be
+    confirmed as it was the first time. Nothing is written or sent again."""
+
     meeting: MeetingInfo
+    ics_token: str
 
 
 @dataclass(frozen=True)
@@ -117,7 +122,7 @@ class BookingService:
         self._secret = secret or (lambda: own_key)
         self.site_url = self.site_url or self.urls.site
 
-    def invite_url(self, booked: Booked) -> str:
+    def invite_url(self, booked: Booked | AlreadyBooked) -> str:
         """The visitor's own link to the invite (.ics) of a booked meeting."""
         return self.urls.invite(booked.ics_token)
 
@@ -190,7 +195,13 @@ class BookingService:
         start_utc: datetime,
         visitor_tz: str | None = None,
     ) -> BookingResult:
-        """Book `start_utc` with the rep, atomically; SlotTaken if anyone else has it."""
+        """Book `start_utc` with the rep, atomically; SlotTaken if anyone else has it.
+
+        Idempotent per conversation: one that has a booked meeting gets it back
+        (`AlreadyBooked`, whatever time or rep it asks for now), so a visitor whose booking
+        turn was answered with the apology (rasa_ext/tracker_store.py, `TurnNotSaved`) and who
+        chooses again is told about the meeting they have, not offered others or booked twice.
+        """
         rep = self.reps.rep(rep_email)
         if rep is None:
             raise BookingError("unknown rep")
@@ -199,7 +210,7 @@ class BookingService:
         with unit_of_work(self._sessions) as session:
             existing = _booked_meeting(session, conversation_id)
             if existing is not None:
-                return AlreadyBooked(self._info(existing))
+                return AlreadyBooked(self._info(existing), existing.ics_token)
         taken = self.unavailable(rep)
         if taken is None:
             return SlotTaken(rep.email, start, ())

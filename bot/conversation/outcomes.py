@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.booking.service import Booked, BookingResult, BookingService, Offer
+from bot.booking.service import AlreadyBooked, Booked, BookingResult, BookingService, Offer
 from bot.leads.store import LeadStore
 from bot.nurture.service import EnrollResult, NurtureService
 from bot.scoring.rules import ScoreResult, ScoringRules, score
@@ -66,7 +66,7 @@ class Outcomes:
     ) -> BookingResult:
         return self.booking.book(conversation_id, rep_email, start, visitor_tz)
 
-    def invite_url(self, booked: Booked) -> str:
+    def invite_url(self, booked: Booked | AlreadyBooked) -> str:
         return self.booking.invite_url(booked)
 
     def manage_url(self, conversation_id: str) -> str | None:

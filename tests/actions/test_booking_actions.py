@@ -11,7 +11,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.booking import AskForMeeting
 from actions.common import services
-from actions.qualification import ScoreLead, ValidateMeetingForm
+from actions.qualification import ScoreLead, SubmitLead, ValidateMeetingForm
+from bot.storage.enums import LeadStatus
 from tests.actions.conftest import make_tracker
 
 ANSWERED = {
@@ -178,3 +179,59 @@ async def test_the_meeting_step_asks_only_a_sales_qualified_lead(domain: Dict[st
     tracker = make_tracker("next month", "inform", slots=nurtured, active_loop="meeting_form")
     events = await ValidateMeetingForm().run(CollectingDispatcher(), tracker, domain)
     assert events == [SlotSet("requested_slot", None)]  # the step ends as it starts
+
+
+async def booking_turn(
+    sender: str, slots: Dict[str, Any], start: str, domain: Dict[str, Any]
+) -> tuple:
+    """The turn of a click on a time: meeting_form books it, then action_submit_lead confirms
+    (each on the conversation as the tracker store had it when the turn began)."""
+    payload = "/choose_meeting" + json.dumps({"meeting_start": start})
+    common = dict(
+        entities=[{"entity": "meeting_start", "value": start}],
+        sender_id=sender,
+        metadata={"timezone": "America/New_York"},
+    )
+    tracker = make_tracker(
+        payload, "choose_meeting", 1.0, slots=slots, active_loop="meeting_form", **common
+    )
+    events = await ValidateMeetingForm().run(CollectingDispatcher(), tracker, domain)
+    after = {**slots, **{event["name"]: event["value"] for event in events}}
+    tracker = make_tracker(payload, "choose_meeting", 1.0, slots=after, active_loop=None, **common)
+    dispatcher = CollectingDispatcher()
+    assert await SubmitLead().run(dispatcher, tracker, domain) == []
+    return events, dispatcher.messages
+
+
+async def test_choosing_again_after_the_booking_turn_was_not_saved(
+    domain: Dict[str, Any],
+) -> None:
+    """The booking committed but the turn's save to the tracker store failed: the visitor was
+    given the apology and clicks again on the conversation as stored (no meeting in it). The
+    retry is told the same "booked" as the first time, for the meeting they have."""
+    answered_lead("v-retry")
+    _, offered = await offer("v-retry", domain)
+    slots = {**ANSWERED, "offered_slots": offered[0]["value"], "meeting_rep": offered[1]["value"]}
+    first_events, first = await booking_turn("v-retry", slots, slots["offered_slots"][0], domain)
+    booked = services().outcomes.booking.taken(slots["meeting_rep"])
+    for start in slots["offered_slots"][:2]:  # the same time, or another one offered
+        events, again = await booking_turn("v-retry", slots, start, domain)
+        assert [m["response"] for m in again] == ["utter_meeting_booked"]
+        assert again == first
+        assert {e["name"]: e["value"] for e in events} == {
+            e["name"]: e["value"] for e in first_events
+        }
+    assert services().outcomes.booking.taken(slots["meeting_rep"]) == booked  # one meeting
+    assert [m["response"] for m in first] == ["utter_meeting_booked"]
+    assert first[0]["invite_url"] and first[0]["manage_url"]
+
+
+async def test_a_complete_lead_without_a_meeting_is_not_confirmed_a_meeting(
+    domain: Dict[str, Any],
+) -> None:
+    answered_lead("v-done")
+    services().leads.set_status("v-done", LeadStatus.COMPLETE)
+    tracker = make_tracker("next month", "inform", slots=UNSCORED, sender_id="v-done")
+    dispatcher = CollectingDispatcher()
+    await SubmitLead().run(dispatcher, tracker, domain)
+    assert [m["response"] for m in dispatcher.messages] == ["utter_lead_already_complete"]

@@ -118,6 +118,32 @@ def test_book_is_one_transaction_with_the_notifications(
     assert offer.slots[1] not in service.offer("c2").slots or service.offer("c2").rep != offer.rep
 
 
+
+def test_choosing_again_after_the_turn_was_not_saved_confirms_the_same_meeting(
+    service: BookingService, store: LeadStore, database_url: str
+) -> None:
+    """The booking committed, then the turn's save to the tracker store failed: the visitor got
+    the apology and chooses again (the same time, or another offered one) on the conversation
+    as stored, which knows of no meeting. They get the meeting they have, to be confirmed as
+    the first time (same invite link); no second meeting, email, webhook or CRM event."""
+    make_lead(store, "c1")
+    offer = service.offer("c1", "Europe/Berlin")
+    first = service.book("c1", offer.rep.email, offer.slots[0], "Europe/Berlin")
+    assert isinstance(first, Booked)
+    outbox = sorted(item.id for item in rows(database_url, OutboxItem, conversation_id="c1"))
+    for start in (offer.slots[0], offer.slots[1]):
+        again = service.book("c1", offer.rep.email, start, "Europe/Berlin")
+        assert isinstance(again, AlreadyBooked)
+        assert again.meeting == first.meeting
+        assert service.invite_url(again) == service.invite_url(first)
+    assert len(rows(database_url, Meeting, conversation_id="c1")) == 1
+    assert sorted(item.id for item in rows(database_url, OutboxItem, conversation_id="c1")) == (
+        outbox
+    )
+    assert store.get("c1")["meeting_start"] == offer.slots[0].isoformat().replace("+00:00", "Z")
+    # The time is this conversation's own: not free for anyone else, offered to nobody.
+    assert offer.slots[0] not in service.offer("c1").slots
+
 def test_invalid_slots_and_no_consent(service: BookingService, store: LeadStore, clock) -> None:
     make_lead(store, "c1")
     rep = service.offer("c1").rep

@@ -8,6 +8,10 @@ booked with the old answer stored: drill (b) of scripts/drills.py, "correct: com
 a failed save answered normally while the conversation forgot the turn. Now the turn gets the
 apology and the visitor's retry applies the correction to the lead and the conversation alike.
 
+The same for the turns that commit more than an answer: the booking (the retry is told "booked"
+for the meeting it has, with no second meeting or email: bot/booking/service.py
+`AlreadyBooked`).
+
 A PostgreSQL restart between two turns costs no turn: the tracker store's pooled connections
 are checked before use (`pool_pre_ping`, rasa_ext/tracker_store.py `engine_options`).
 """
@@ -20,11 +24,14 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Dict, Iterator
 
 import pytest
 import sqlalchemy as sa
 
+from bot.storage.engine import make_engine, make_session_factory, unit_of_work
+from bot.storage.enums import DeliveryPurpose
+from bot.storage.models import Lead, Meeting, OutboxItem
 from tests.e2e import prestart
 from tests.e2e.postgres import PrivatePostgres, server_binaries
 from tests.e2e.stack import Conversation, Stack, start_stack, stop_stack
@@ -215,6 +222,50 @@ def test_a_correction_whose_turn_cannot_be_saved(
     book(chat)
     assert chat.lead()["company_size"] == 500
     assert stored_slot(pg_stack, chat.sender, "company_size") == 500
+
+
+def booking_rows(postgres: PrivatePostgres, sender: str) -> Dict[str, int]:
+    """What the leads database holds for this conversation: leads, meetings, booking emails."""
+    engine = make_engine(postgres.url("leadbot"))
+    counted = {
+        "leads": sa.select(sa.func.count()).where(Lead.conversation_id == sender),
+        "meetings": sa.select(sa.func.count()).where(Meeting.conversation_id == sender),
+        "booking emails": sa.select(sa.func.count()).where(
+            OutboxItem.conversation_id == sender, OutboxItem.purpose == DeliveryPurpose.BOOKING
+        ),
+    }
+    try:
+        with unit_of_work(make_session_factory(engine)) as session:
+            return {name: session.execute(query).scalar_one() for name, query in counted.items()}
+    finally:
+        engine.dispose()
+
+
+def test_a_booking_whose_turn_cannot_be_saved(pg_stack: Stack, postgres: PrivatePostgres) -> None:
+    """The meeting is committed to the leads database, then the turn's save fails: the visitor
+    gets the apology, and their retry (the same click, on the conversation as stored, which
+    knows of no meeting) is told "booked" for that meeting: not "taken", not other times, not
+    a second meeting, no second email."""
+    chat = pg_stack.conversation()
+    up_to_company_size(chat)
+    chat.reply("50k a year")
+    chat.reply("in 3 months")
+    button = next(b for b in chat.buttons if b["payload"].startswith("/choose_meeting"))
+    with events_refused(postgres, chat.sender):
+        reply = chat.reply(button["payload"])
+    assert APOLOGY in reply and BOOKED not in reply, chat.transcript
+    booked = booking_rows(postgres, chat.sender)
+    assert booked == {"leads": 1, "meetings": 1, "booking emails": 2}  # the rep's, the visitor's
+    lead = chat.lead()
+    assert lead["outcome"] == "meeting_booked"
+    retry = chat.reply(button["payload"])
+    assert BOOKED in retry and button["title"] in retry, chat.transcript
+    assert not chat.buttons, chat.transcript  # no other times offered
+    assert booking_rows(postgres, chat.sender) == booked
+    assert chat.lead()["meeting_start"] == lead["meeting_start"]
+    assert stored_slot(pg_stack, chat.sender, "meeting_choice") == lead["meeting_start"].replace(
+        "Z", "+00:00"
+    )
 
 
 def test_a_postgresql_restart_between_two_turns(pg_stack: Stack, postgres: PrivatePostgres) -> None:
