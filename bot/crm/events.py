@@ -19,12 +19,14 @@ so a deployment without a CRM stores no event rows, and callers need no CRM sett
 
 from __future__ import annotations
 
+import json
 import secrets
 import weakref
 from datetime import datetime, timezone
 from enum import Enum
 from typing import Any, Dict, Mapping, Union
 
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -32,7 +34,7 @@ from bot.clock import utc_now
 from bot.leads.record import LeadRecord
 from bot.outbox.queue import enqueue
 from bot.storage.enums import DeliveryPurpose
-from bot.storage.models import Lead, Meeting, new_public_id
+from bot.storage.models import Lead, Meeting, OutboxItem, new_public_id
 
 API_VERSION = "2026-12-01"
 OUTBOX_KIND = "crm"
@@ -133,9 +135,33 @@ def lead_created(session: Session, lead: Lead, now: datetime | None = None) -> E
 
 
 def lead_qualified(session: Session, lead: Lead, now: datetime | None = None) -> Event:
-    return emit(
-        session, EventType.LEAD_QUALIFIED, {"lead": lead_data(lead)}, lead.conversation_id, now
-    )
+    """The lead scored (again, after a correction). Not written when the conversation's last
+    `lead.qualified` carried the lead exactly as it is: the scoring turn ran again because its
+    save to the tracker store failed (the visitor got the apology and answered again), and
+    the CRM would get the same news twice under two event ids."""
+    data = {"lead": lead_data(lead)}
+    latest = _latest_data(session, EventType.LEAD_QUALIFIED, lead) if enabled(session) else None
+    if latest is not None and latest == json.loads(json.dumps(data)):
+        return None
+    return emit(session, EventType.LEAD_QUALIFIED, data, lead.conversation_id, now)
+
+
+def _latest_data(session: Session, event_type: EventType, lead: Lead) -> Any:
+    """The data of the newest event of this type written for the lead's conversation (JSON
+    types, as the outbox keeps it), or None."""
+    payloads = session.execute(
+        select(OutboxItem.payload)
+        .where(
+            OutboxItem.conversation_id == lead.conversation_id,
+            OutboxItem.kind == OUTBOX_KIND,
+        )
+        .order_by(OutboxItem.id.desc())
+    ).scalars()
+    for payload in payloads:
+        event = (payload or {}).get("event") or {}
+        if event.get("type") == event_type.value:
+            return json.loads(json.dumps(event.get("data")))
+    return None
 
 
 def lead_nurtured(

@@ -157,11 +157,19 @@ class LeadStore:
             lead = find_lead(session, conversation_id)
             if lead is None:
                 return False
-            for column in ANSWER_COLUMNS[slot]:
-                setattr(lead, column, values.get(column))
             answer = session.execute(
                 select(LeadAnswer).where(LeadAnswer.lead_id == lead.id, LeadAnswer.slot == slot)
             ).scalar_one_or_none()
+            if (
+                answer is not None
+                and (answer.raw_text, answer.status) == (raw_text, status)
+                and all(getattr(lead, c) == values.get(c) for c in ANSWER_COLUMNS[slot])
+            ):
+                # The same answer again, not a correction: its turn ran again because the
+                # save to the tracker store failed (the visitor got the apology).
+                return True
+            for column in ANSWER_COLUMNS[slot]:
+                setattr(lead, column, values.get(column))
             if answer is None:
                 session.add(
                     LeadAnswer(

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import List
 
 import pytest
 from sqlalchemy import func, select
 
+from bot.crm import events as crm_events
 from bot.leads.record import EXPORT_FIELDS
 from bot.leads.store import LeadStore
 from bot.storage.engine import make_engine, make_session_factory, unit_of_work
-from bot.storage.models import ConsentRecord, ErasureAudit, LeadAnswer
+from bot.storage.models import ConsentRecord, ErasureAudit, LeadAnswer, OutboxItem
 
 
 @pytest.fixture
@@ -108,3 +110,34 @@ def test_consenting_twice_keeps_one_lead(store: LeadStore) -> None:
     [row] = store.export()
     assert row["source"] == {"page_url": "https://a.test"}  # first touch is kept
     assert store.get("c1")["consent_at"] is not None
+
+
+def test_turns_run_again_after_their_save_failed_change_nothing_twice(
+    database_url: str,
+) -> None:
+    """A turn whose save to the tracker store failed (rasa_ext/tracker_store.py) is run again by
+    the visitor's retry: the consent, the last answer and the score once more. One lead, one
+    `lead.created`, one `lead.qualified`, and the answer is not counted as a correction; a
+    real correction afterwards is news again."""
+    engine = make_engine(database_url)
+    crm_events.enable(engine)
+    store = LeadStore(engine)
+
+    def events() -> List[str]:
+        with unit_of_work(make_session_factory(engine)) as session:
+            items = session.execute(select(OutboxItem).order_by(OutboxItem.id)).scalars()
+            return [item.payload["event"]["type"] for item in items]
+
+    breakdown = [{"rule": "seniority.vp", "points": 25, "reason": "vp role"}]
+    for _ in range(2):  # the consent's turn: the first time, and the retry
+        store.start("c1", "v1", {"page_url": "https://a.test"})
+    for _ in range(2):  # the last answer's turn, which scores the lead
+        store.record_answer("c1", "company_size", "about 450", "ok", {"company_size": 450})
+        store.record_score("c1", 85, "sales_qualified", breakdown)
+    assert events() == ["lead.created", "lead.qualified"]
+    assert len(store.export()) == 1
+    assert store.get("c1").answers["company_size"].corrections == 0
+    store.record_answer("c1", "company_size", "actually 45", "ok", {"company_size": 45})
+    store.record_score("c1", 85, "sales_qualified", breakdown)
+    assert events() == ["lead.created", "lead.qualified", "lead.qualified"]
+    assert store.get("c1").answers["company_size"].corrections == 1

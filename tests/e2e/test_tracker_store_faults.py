@@ -10,7 +10,7 @@ apology and the visitor's retry applies the correction to the lead and the conve
 
 The same for the turns that commit more than an answer: the booking (the retry is told "booked"
 for the meeting it has, with no second meeting or email: bot/booking/service.py
-`AlreadyBooked`).
+`AlreadyBooked`) and the last answer, which scores the lead (one lead, one booking after).
 
 A PostgreSQL restart between two turns costs no turn: the tracker store's pooled connections
 are checked before use (`pool_pre_ping`, rasa_ext/tracker_store.py `engine_options`).
@@ -266,6 +266,25 @@ def test_a_booking_whose_turn_cannot_be_saved(pg_stack: Stack, postgres: Private
     assert stored_slot(pg_stack, chat.sender, "meeting_choice") == lead["meeting_start"].replace(
         "Z", "+00:00"
     )
+
+
+def test_the_turn_that_completes_the_questions_cannot_be_saved(
+    pg_stack: Stack, postgres: PrivatePostgres
+) -> None:
+    """The last answer is stored and the lead scored, then the turn's save fails: the retry
+    (the same answer) goes on to the meeting times, with one lead and one booking."""
+    chat = pg_stack.conversation()
+    up_to_company_size(chat)
+    chat.reply("50k a year")
+    with events_refused(postgres, chat.sender):
+        reply = chat.reply("in 3 months")
+    assert APOLOGY in reply, chat.transcript
+    assert chat.lead()["tier"] is not None  # scored before the save failed
+    chat.reply("in 3 months")
+    assert any(b["payload"].startswith("/choose_meeting") for b in chat.buttons), chat.transcript
+    assert BOOKED in chat.click(payload_prefix="/choose_meeting"), chat.transcript
+    assert booking_rows(postgres, chat.sender) == {"leads": 1, "meetings": 1, "booking emails": 2}
+    assert [row["conversation_id"] for row in pg_stack.export()].count(chat.sender) == 1
 
 
 def test_a_postgresql_restart_between_two_turns(pg_stack: Stack, postgres: PrivatePostgres) -> None:
