@@ -187,7 +187,7 @@ def render_text(report: FunnelReport) -> str:
             f"{'' if rate is None else f'{100 * rate:8.1f} %'}"
         )
     speed = data["speed_to_lead"]
-    lines += ["", f"  speed to lead: {speed['leads']} leads"]
+    lines += ["", f"  speed to lead: {speed['leads']} lead{'' if speed['leads'] == 1 else 's'}"]
     if speed["leads"]:
         lines[-1] += f", median {speed['median_s']} s, p90 {speed['p90_s']} s"
     for title, rows in (("page", report.by_page), ("campaign", report.by_campaign)):

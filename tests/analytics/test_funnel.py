@@ -258,3 +258,9 @@ def test_a_reask_said_in_place_of_the_question_counts_as_a_reask() -> None:
     said.bot("utter_ask_email", reask_response="utter_invalid_email_no_at")
     seen = journey("c", said.events)
     assert seen.asked["email"] == 1 and seen.reasked["email"] == 1
+
+
+def test_the_text_report_counts_speed_to_lead_in_words_that_agree() -> None:
+    text = render_text(report())
+    leads = report().as_dict()["speed_to_lead"]["leads"]
+    assert f"speed to lead: {leads} lead{'' if leads == 1 else 's'}," in text
