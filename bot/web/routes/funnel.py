@@ -14,7 +14,6 @@ from typing import Dict, List, Tuple
 from aiohttp import web
 
 from bot.accounts.service import SignedIn
-from bot.analytics.charts import all_charts
 from bot.analytics.funnel import BREAKDOWN_STEPS, STEP_NAMES, FunnelReport
 from bot.analytics.report import build_report, parse_span
 from bot.conversation.questions import QUESTION_LABELS, QUESTIONS
@@ -37,6 +36,10 @@ def period(query: str | None) -> Tuple[str, timedelta]:
 
 
 def _load(made: WebServices, span: timedelta) -> Tuple[FunnelReport, Dict[str, str]]:
+    # matplotlib on the first funnel page, not at start-up: ~30 MiB and seconds of every web
+    # process's start for a page a few reps open (reports/profile.md, "Memory").
+    from bot.analytics.charts import all_charts
+
     until = made.now()
     report = build_report(made.core.engine, made.settings.tracker_store_url, until - span, until)
     return report, all_charts(report)
