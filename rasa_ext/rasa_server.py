@@ -12,13 +12,16 @@ before Rasa imports anything:
   var/), added here so it never appears on a command line (`ps`) or in the endpoints file;
 - per-turn costs measured in reports/profile.md are removed (rasa_ext/speedups.py);
 - a tracker store that fails to read or save fails the turn, instead of Rasa's silent fallback
-  to an empty or a forgotten conversation (rasa_ext/tracker_store.py, `StrictTrackerStore`).
+  to an empty or a forgotten conversation (rasa_ext/tracker_store.py, `StrictTrackerStore`);
+- TensorFlow is not imported when the model served has no TensorFlow component
+  (rasa_ext/no_tensorflow.py: ~440 MiB and most of the start-up, reports/profile.md "Memory").
 """
 
 from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 from typing import Callable, List
 
 # Request bodies the Rasa server reads, at most (Sanic's default is 100 MB, read before a
@@ -33,6 +36,20 @@ def with_auth_token(args: List[str], token: Callable[[], str]) -> List[str]:
     if any(arg == "--auth-token" or arg.startswith("--auth-token=") for arg in args):
         return list(args)
     return [*args, f"--auth-token={token()}"]
+
+
+def model_argument(args: List[str]) -> Path | None:
+    """The model `rasa run` is given (`--model X`, `--model=X` or `-m X`), if it is a file."""
+    for index, arg in enumerate(args):
+        value = None
+        if arg in ("--model", "-m") and index + 1 < len(args):
+            value = args[index + 1]
+        elif arg.startswith("--model="):
+            value = arg.split("=", 1)[1]
+        if value:
+            path = Path(value)
+            return path if path.is_file() else None
+    return None
 
 
 def main() -> None:
@@ -54,6 +71,10 @@ def main() -> None:
 
     answer_malformed_urls()
     sys.argv = ["rasa", *with_auth_token(sys.argv[1:], lambda: rasa_auth_token(settings))]
+    if sys.argv[1:2] == ["run"]:
+        from rasa_ext import no_tensorflow
+
+        no_tensorflow.install_if_unused(model_argument(sys.argv[2:]))
     from rasa_ext.speedups import install as install_speedups
 
     install_speedups()
