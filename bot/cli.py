@@ -81,8 +81,8 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         return _worker(settings, argparse.Namespace(once=False))
     if args.role == "rasa":
         return _rasa(settings, args)
+    from bot.runtime.launcher import upgrade_database
     from bot.runtime.model import current_model, ensure_model
-    from bot.storage.migrate import upgrade
 
     env = None
     if args.production:
@@ -97,7 +97,9 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
             return 2
         production.ensure_database(settings.database_url)
         production.ensure_database(settings.tracker_store_url)
-    upgrade(settings.database_url)
+    migrated = upgrade_database(settings.database_url, env)
+    if migrated != 0:
+        return migrated
     model = current_model(settings.model_dir) if args.no_train else ensure_model(settings.model_dir)
     if model is None:
         print("no model matches the current data; run `make train`", file=sys.stderr)

@@ -13,15 +13,21 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Callable, Dict, List
-
-from sqlalchemy.engine import make_url
+from typing import Any, Callable, Dict, List
 
 from bot.config.settings import PROJECT_ROOT, Settings, local_host
 from bot.runtime.supervisor import ProcessSpec, Supervisor, install_stop_handlers
 from bot.runtime.tokens import action_server_token, rasa_auth_token
 
 TRACKER_STORE_TYPE = "rasa_ext.tracker_store.ErasableSQLTrackerStore"
+
+
+def make_url(url: str) -> Any:
+    """SQLAlchemy's URL parser, imported when needed: the launcher process only supervises and
+    stays running, so it does not keep SQLAlchemy in memory (reports/profile.md, "Memory")."""
+    from sqlalchemy.engine import make_url as parse
+
+    return parse(url)
 
 
 def tracker_store_config(url: str) -> Dict[str, object]:
@@ -163,6 +169,17 @@ def run_until_stopped(supervisor: Supervisor, ready_line: Callable[[float], str]
     code = supervisor.run(on_ready=ready)
     print("Leadbot stopped.", flush=True)
     return code
+
+
+def upgrade_database(database_url: str, env: Dict[str, str] | None = None) -> int:
+    """`python -m bot db upgrade` in a child process; its exit code. Alembic, Mako and
+    SQLAlchemy (~40 MiB) are then never loaded into the long-running launcher."""
+    import subprocess
+
+    child_env = dict(os.environ if env is None else env)
+    child_env.update(DATABASE_URL=database_url, PYTHONPATH=str(PROJECT_ROOT))
+    command = [sys.executable, "-m", "bot", "db", "upgrade"]
+    return subprocess.run(command, cwd=PROJECT_ROOT, env=child_env, check=False).returncode
 
 
 def serve(settings: Settings, run_dir: Path = PROJECT_ROOT / ".run") -> int:

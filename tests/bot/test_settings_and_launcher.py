@@ -131,3 +131,20 @@ def test_start_up_stops_on_a_typo_before_starting_anything() -> None:
     assert "SMTP_STARTTLS: expected true or false, got 'ture'" in result.stderr
     assert "Traceback" not in result.stderr
     assert time.monotonic() - started < 30
+
+
+def test_the_launcher_migrates_the_database_in_a_child_process(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Alembic and SQLAlchemy stay out of the long-running launcher; the schema is the same,
+    and a migration that fails stops the start-up with the child's exit code."""
+    import sqlite3
+
+    from bot.runtime.launcher import upgrade_database
+
+    database = tmp_path / "leads.db"
+    assert upgrade_database(f"sqlite:///{database}") == 0
+    with sqlite3.connect(database) as connection:
+        tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
+    assert {"alembic_version", "leads"} <= tables
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("")
+    assert upgrade_database(f"sqlite:///{blocked / 'leads.db'}") != 0
