@@ -14,7 +14,9 @@ before Rasa imports anything:
 - a tracker store that fails to read or save fails the turn, instead of Rasa's silent fallback
   to an empty or a forgotten conversation (rasa_ext/tracker_store.py, `StrictTrackerStore`);
 - TensorFlow is not imported when the model served has no TensorFlow component
-  (rasa_ext/no_tensorflow.py: ~440 MiB and most of the start-up, reports/profile.md "Memory").
+  (rasa_ext/no_tensorflow.py: ~440 MiB and most of the start-up, reports/profile.md "Memory");
+- numpy's and scikit-learn's math libraries (OpenBLAS, OpenMP) run on one thread
+  (`ONE_THREAD_MATH`), unless the environment says otherwise.
 """
 
 from __future__ import annotations
@@ -27,6 +29,19 @@ from typing import Callable, List
 # Request bodies the Rasa server reads, at most (Sanic's default is 100 MB, read before a
 # handler can check the token): models here are ~1 MB; the channels cap theirs at 32 KB.
 MAX_REQUEST_BYTES = 16 * 1024 * 1024
+
+
+# The NLU's matrix products are small (one message at a time). With a thread per core, OpenBLAS
+# and OpenMP keep their idle threads spinning after each product: the Rasa process kept a second
+# core busy while it served one visitor (1.75 cores for sequential hellos, 0.85 with these set),
+# taking it from the action server and PostgreSQL under load (reports/profile.md, "Threads").
+ONE_THREAD_MATH = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+def use_one_thread_math() -> None:
+    """Before numpy is imported: its math libraries read these once, when they load."""
+    for name, value in ONE_THREAD_MATH.items():
+        os.environ.setdefault(name, value)
 
 
 def with_auth_token(args: List[str], token: Callable[[], str]) -> List[str]:
@@ -53,6 +68,7 @@ def model_argument(args: List[str]) -> Path | None:
 
 
 def main() -> None:
+    use_one_thread_math()
     from dotenv import load_dotenv
 
     from bot.config.settings import Settings
