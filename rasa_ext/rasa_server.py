@@ -15,8 +15,8 @@ before Rasa imports anything:
   to an empty or a forgotten conversation (rasa_ext/tracker_store.py, `StrictTrackerStore`);
 - TensorFlow is not imported when the model served has no TensorFlow component
   (rasa_ext/no_tensorflow.py: ~440 MiB and most of the start-up, reports/profile.md "Memory");
-- numpy's and scikit-learn's math libraries (OpenBLAS, OpenMP) run on one thread
-  (`ONE_THREAD_MATH`), unless the environment says otherwise.
+- numpy's math libraries (OpenBLAS, OpenMP, MKL) get this process's share of the machine's
+  cores (bot/runtime/math_threads.py), unless the environment says otherwise.
 """
 
 from __future__ import annotations
@@ -31,17 +31,13 @@ from typing import Callable, List
 MAX_REQUEST_BYTES = 16 * 1024 * 1024
 
 
-# The NLU's matrix products are small (one message at a time). With a thread per core, OpenBLAS
-# and OpenMP keep their idle threads spinning after each product: the Rasa process kept a second
-# core busy while it served one visitor (1.75 cores for sequential hellos, 0.85 with these set),
-# taking it from the action server and PostgreSQL under load (reports/profile.md, "Threads").
-ONE_THREAD_MATH = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+def use_math_threads() -> None:
+    """Before numpy is imported (its math libraries read the settings once, when they load):
+    this process's share of the cores, its Sanic workers counted (bot/runtime/math_threads.py).
+    """
+    from bot.runtime.math_threads import math_thread_env, sanic_workers
 
-
-def use_one_thread_math() -> None:
-    """Before numpy is imported: its math libraries read these once, when they load."""
-    for name, value in ONE_THREAD_MATH.items():
-        os.environ.setdefault(name, value)
+    os.environ.update(math_thread_env(sanic_workers(os.environ), os.environ))
 
 
 def with_auth_token(args: List[str], token: Callable[[], str]) -> List[str]:
@@ -68,7 +64,7 @@ def model_argument(args: List[str]) -> Path | None:
 
 
 def main() -> None:
-    use_one_thread_math()
+    use_math_threads()
     from dotenv import load_dotenv
 
     from bot.config.settings import Settings

@@ -21,6 +21,7 @@ from sqlalchemy.engine import make_url
 
 from bot.config.settings import PROJECT_ROOT, Settings, local_host
 from bot.runtime.launcher import pid_dir, run_until_stopped
+from bot.runtime.math_threads import math_thread_env, sanic_workers
 from bot.runtime.supervisor import ProcessSpec, Supervisor
 
 # The services this machine runs (CI, a developer's box): what `make run-prod` uses for
@@ -163,6 +164,9 @@ def process_specs(settings: Settings, haproxy_file: Path) -> List[ProcessSpec]:
         return [python, "-m", "bot", "serve", "--role", name, "--no-train"]
 
     action_lb = f"{local}:{settings.action_port}/webhook"
+    # The replicas share this machine's cores: each gets its share for its math threads.
+    rasa_processes = len(settings.rasa_replica_ports) * sanic_workers(os.environ)
+    math_threads = math_thread_env(rasa_processes, os.environ)
     specs = [
         ProcessSpec(
             "haproxy",
@@ -184,7 +188,7 @@ def process_specs(settings: Settings, haproxy_file: Path) -> List[ProcessSpec]:
                 f"rasa replica {index}",
                 role("rasa"),
                 f"{local}:{port}/",
-                env={"RASA_PORT": str(port), "ACTION_ENDPOINT_URL": action_lb},
+                env={"RASA_PORT": str(port), "ACTION_ENDPOINT_URL": action_lb, **math_threads},
             )
         )
     specs.append(

@@ -3,6 +3,7 @@ HAProxy itself), Rasa's event broker and lock store, and what `--production` ref
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 
 from bot.config.settings import Settings
 from bot.runtime.launcher import endpoints
+from bot.runtime.math_threads import MATH_THREAD_SETTINGS
 from bot.runtime.production import (
     ProductionConfigError,
     check,
@@ -45,10 +47,25 @@ def test_the_layout_from_settings() -> None:
     }
     assert set(roles.values()) == {"rasa", "actions", "web", "worker"}
     replica = next(s for s in process_specs(settings, Path("x")) if s.name == "rasa replica 2")
-    assert replica.env == {
+    assert {k: replica.env[k] for k in ("RASA_PORT", "ACTION_ENDPOINT_URL")} == {
         "RASA_PORT": "6002",
         "ACTION_ENDPOINT_URL": "http://127.0.0.1:6100/webhook",  # the action servers' HAProxy
     }
+
+
+def test_the_replicas_share_the_cores_for_their_math_threads(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in MATH_THREAD_SETTINGS:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("SANIC_WORKERS", raising=False)
+    settings = Settings.from_env(PRODUCTION_ENV)  # two replicas
+    replicas = [s for s in process_specs(settings, Path("x")) if s.name.startswith("rasa")]
+    expected = str(max(1, (os.cpu_count() or 1) // 2))
+    assert [r.env["OPENBLAS_NUM_THREADS"] for r in replicas] == [expected, expected]
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "3")  # the operator's own setting wins
+    replicas = [s for s in process_specs(settings, Path("x")) if s.name.startswith("rasa")]
+    assert {r.env["OPENBLAS_NUM_THREADS"] for r in replicas} == {"3"}
 
 
 def test_rasa_gets_the_event_broker_and_the_lock_store() -> None:
