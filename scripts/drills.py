@@ -207,10 +207,17 @@ class Visitor:
         """Send `text` as the widget would, retrying (like its retry button) after an error
         or an apology; returns the reply's text and buttons."""
         await asyncio.sleep(self.think * random.uniform(0.5, 1.5))
+        # As the widget: a message is resent with its id when no answer came (the server
+        # answers an id once, so a message processed before the connection broke isn't
+        # processed again); after an apology the visitor says it again, a new message.
+        message_id = uuid.uuid4().hex
         for _attempt in range(6):
             self.tally.messages += 1
             try:
-                body: Dict[str, Any] = {"sender": outcome.sender, "message": text, "metadata": {}}
+                body: Dict[str, Any] = {
+                    "sender": outcome.sender, "message": text, "metadata": {},
+                    "message_id": message_id,
+                }  # fmt: skip
                 url = self.url
                 if outcome.token:  # the widget channel, within the visitor's session
                     body["session"], url = outcome.token, self.url.replace("/rest/", "/widget/")
@@ -234,6 +241,7 @@ class Visitor:
             if any(apology in flat for apology in self.apologies):
                 self.tally.apologies += 1
                 await asyncio.sleep(2.0)
+                message_id = uuid.uuid4().hex
                 continue  # the visitor says it again
             now = time.monotonic()
             for mark, at in self.marks.items():
@@ -421,6 +429,14 @@ def _problems(outcome: Outcome, lead: Dict[str, Any] | None) -> List[str]:
     return problems
 
 
+def booking_hooks(received: Sequence[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """The rep webhooks of bookings: plain text; a handoff notice is Slack Block Kit."""
+    return [
+        h for h in received
+        if h["path"] == "/rep" and not ((h["body"] or {}).get("blocks"))
+    ]  # fmt: skip
+
+
 def double_bookings(leads: Sequence[Dict[str, Any]]) -> int:
     booked = [(lead["rep_email"], lead["meeting_start"]) for lead in leads if lead["meeting_start"]]
     return len(booked) - len(set(booked))
@@ -568,7 +584,7 @@ def main() -> int:
             deadline = time.monotonic() + (45 if short else 180)
             while time.monotonic() < deadline:
                 rep_mails = [m for m in mail.messages if "Meeting booked" in str(m["Subject"])]
-                rep_hooks = [h for h in webhooks.received if h["path"] == "/rep"]
+                rep_hooks = booking_hooks(webhooks.received)
                 crm_booked = [
                     h for h in webhooks.received
                     if h["path"] == "/crm" and (h["body"] or {}).get("type") == "meeting.booked"
@@ -605,7 +621,15 @@ def main() -> int:
                 body for body in crm_bodies
                 if (body.get("type") or body.get("event")) in ("meeting.booked", "meeting_booked")
             ]  # fmt: skip
-            rep_hooks = [h for h in webhooks.received if h["path"] == "/rep"]
+            rep_hooks = booking_hooks(webhooks.received)
+            other_hooks = [
+                h for h in webhooks.received if h["path"] == "/rep" and h not in rep_hooks
+            ]  # fmt: skip
+            notes += [
+                "other rep notice (Slack Block Kit): "
+                + str((h["body"] or {}).get("text") or "").split(":")[0][:80]
+                for h in other_hooks
+            ]
             invites = sum(
                 any(p.get_filename() == "invite.ics" for p in m.iter_attachments())
                 for m in rep_mails
@@ -628,7 +652,8 @@ def main() -> int:
                 f"{len(rep_mails)} rep emails ({len(subjects)} distinct, {invites} with the "
                 f"invite), {len(visitor_mails)} visitor confirmations, "
                 f"{sum(all_mail.values())} emails ({len(all_mail)} distinct), "
-                f"{len(rep_hooks)} rep webhooks, {len(crm_booked)} CRM meeting.booked "
+                f"{len(rep_hooks)} rep webhooks of bookings ({len(other_hooks)} other notices), "
+                f"{len(crm_booked)} CRM meeting.booked "
                 f"events; {len(crm_bodies)} CRM events delivered, {len(crm_ids)} distinct",
             ))  # fmt: skip
             after_redis = faulty.answered_after.get("Redis restart", 0)
