@@ -51,6 +51,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from scripts.bench import delete_queue  # noqa: E402
 from tests.e2e.mail import MailSink  # noqa: E402
 from tests.e2e.postgres import PrivatePostgres  # noqa: E402
 from tests.e2e.stack import Stack, free_port, start_stack, stop_stack  # noqa: E402
@@ -685,22 +686,6 @@ def main() -> int:
     for line in lines:
         print(line.text(), flush=True)
     return 0 if lines and all(line.passed for line in lines) else 1
-
-
-def delete_queue(queue: str) -> None:
-    async def delete() -> None:
-        import aio_pika
-
-        connection = await aio_pika.connect_robust("amqp://guest:guest@127.0.0.1:5672/")
-        async with connection:
-            channel = await connection.channel()
-            declared = await channel.declare_queue(queue, durable=True)
-            await declared.delete(if_unused=False, if_empty=False)
-
-    try:
-        asyncio.run(delete())
-    except Exception:  # noqa: BLE001 - cleanup only
-        pass
 
 
 def write_report(
